@@ -1,0 +1,316 @@
+"""SQLAlchemy 2 models: stations, sessions, campaigns, bulletins, renders, airings, the as-run log, audit."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC instant on every backend (SQLite stores naive text, so attach UTC on the way out)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Refuse naive datetimes; store UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Return aware UTC."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with stable constraint names (Alembic needs them on SQLite)."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: dict[Any, Any] = {datetime: UTCDateTime, dict[str, Any]: JSON, list[str]: JSON}
+
+
+class StationRow(Base):
+    """A ward station."""
+
+    __tablename__ = "station"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    ward: Mapped[str] = mapped_column(String(200), default="")
+    timezone: Mapped[str] = mapped_column(String(64))
+    ident: Mapped[str] = mapped_column(Text, default="")
+    allowed_hours: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class UserRow(Base):
+    """A person who acts in the system, with one role."""
+
+    __tablename__ = "user_account"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    __table_args__ = (CheckConstraint("role IN ('officer','leader','operator','admin')", name="role"),)
+
+
+class SessionRow(Base):
+    """A recurring broadcast session rule."""
+
+    __tablename__ = "broadcast_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    weekdays: Mapped[str] = mapped_column(String(20))  # "0,1,2,3,4,5" (0 = Monday)
+    start_time: Mapped[str] = mapped_column(String(5))  # local HH:MM
+    max_seconds: Mapped[int] = mapped_column(Integer)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    __table_args__ = (
+        UniqueConstraint("station_id", "code", name="uq_session_station_code"),
+        CheckConstraint("max_seconds > 0", name="max_seconds_positive"),
+    )
+
+
+class ExceptionRow(Base):
+    """A dated cancel or extra session."""
+
+    __tablename__ = "schedule_exception"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(8))
+    session_code: Mapped[str | None] = mapped_column(String(64))
+    start_time: Mapped[str | None] = mapped_column(String(5))
+    max_seconds: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    __table_args__ = (CheckConstraint("kind IN ('cancel','extra')", name="kind"),)
+
+
+class CampaignRow(Base):
+    """An awareness campaign."""
+
+    __tablename__ = "campaign"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300))
+    plan_ref: Mapped[str] = mapped_column(Text, default="")
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    agencies: Mapped[list[str]] = mapped_column(JSON, default=list)
+    integrates: Mapped[list[str]] = mapped_column(JSON, default=list)
+    target: Mapped[TargetRow | None] = relationship(back_populates="campaign", uselist=False)
+    __table_args__ = (
+        UniqueConstraint("station_id", "code", name="uq_campaign_station_code"),
+        CheckConstraint("period_start <= period_end", name="period"),
+    )
+
+
+class TargetRow(Base):
+    """Measurable targets of one campaign."""
+
+    __tablename__ = "target"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), unique=True)
+    min_airings_per_week: Mapped[int | None]
+    min_airings_per_month: Mapped[int | None]
+    min_minutes_per_month: Mapped[float | None] = mapped_column(Float)
+    max_gap_days: Mapped[int | None]
+    campaign: Mapped[CampaignRow] = relationship(back_populates="target")
+
+
+class BulletinRow(Base):
+    """A bulletin: its current state; the text lives in revisions."""
+
+    __tablename__ = "bulletin"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id", ondelete="CASCADE"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    key: Mapped[str | None] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(300))
+    agency: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    revisions: Mapped[list[RevisionRow]] = relationship(
+        back_populates="bulletin", order_by="RevisionRow.number", foreign_keys="RevisionRow.bulletin_id"
+    )
+    campaign: Mapped[CampaignRow] = relationship()
+    __table_args__ = (
+        UniqueConstraint("station_id", "key", name="uq_bulletin_station_key"),
+        CheckConstraint("status IN ('draft','submitted','approved','rejected','retired')", name="status"),
+    )
+
+
+class RevisionRow(Base):
+    """One immutable text (or recording) of a bulletin; approval is recorded once and never changes."""
+
+    __tablename__ = "bulletin_revision"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bulletin_id: Mapped[int] = mapped_column(ForeignKey("bulletin.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    spoken_text: Mapped[str] = mapped_column(Text, default="")
+    spoken_sha256: Mapped[str] = mapped_column(String(64), default="")
+    source_audio: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    approval: Mapped[str] = mapped_column(String(16), default="pending")
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[datetime | None]
+    approved_sha256: Mapped[str | None] = mapped_column(String(64))
+    reject_reason: Mapped[str | None] = mapped_column(Text)
+    bulletin: Mapped[BulletinRow] = relationship(back_populates="revisions", foreign_keys=[bulletin_id])
+    __table_args__ = (
+        UniqueConstraint("bulletin_id", "number", name="uq_revision_bulletin_number"),
+        UniqueConstraint("id", "approval", name="uq_revision_id_approval"),
+        CheckConstraint("approval IN ('pending','approved','rejected')", name="approval"),
+        CheckConstraint(
+            "approval <> 'approved' OR (approved_by IS NOT NULL AND approved_at IS NOT NULL)",
+            name="approved_has_approver",
+        ),
+    )
+
+
+class RenderRow(Base):
+    """An audio file made for a revision (speech or recording), an ident, or a programme."""
+
+    __tablename__ = "render"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    revision_id: Mapped[int | None] = mapped_column(ForeignKey("bulletin_revision.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    duration_s: Mapped[float] = mapped_column(Float)
+    engine: Mapped[str] = mapped_column(String(32))
+    voice: Mapped[str] = mapped_column(String(64), default="")
+    settings_key: Mapped[str] = mapped_column(Text, default="")
+    spoken_sha256: Mapped[str] = mapped_column(String(64), default="")
+    integrated_lufs: Mapped[float | None] = mapped_column(Float)
+    true_peak_dbtp: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime]
+    __table_args__ = (
+        CheckConstraint("kind IN ('speech','recording','ident','closing','programme')", name="kind"),
+        Index("ix_render_revision", "revision_id"),
+    )
+
+
+class AiringRow(Base):
+    """A planned airing: an approved revision queued into a session at a position."""
+
+    __tablename__ = "airing"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id", ondelete="CASCADE"))
+    session_code: Mapped[str] = mapped_column(String(64))
+    planned_start: Mapped[datetime]
+    bulletin_id: Mapped[int] = mapped_column(ForeignKey("bulletin.id"))
+    revision_id: Mapped[int]
+    # Always 'approved': with the composite key below, the database itself refuses an unapproved revision.
+    revision_approval: Mapped[str] = mapped_column(String(16), default="approved")
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    queued_by: Mapped[str] = mapped_column(String(64))
+    queued_at: Mapped[datetime]
+    cancelled_at: Mapped[datetime | None]
+    cancelled_by: Mapped[str | None] = mapped_column(String(64))
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["revision_id", "revision_approval"],
+            ["bulletin_revision.id", "bulletin_revision.approval"],
+            name="fk_airing_approved_revision",
+        ),
+        CheckConstraint("revision_approval = 'approved'", name="approved_only"),
+        CheckConstraint("priority IN ('normal','priority','emergency')", name="priority"),
+        Index("ix_airing_station_start", "station_id", "planned_start"),
+    )
+
+
+class AsRunRow(Base):
+    """One as-run row: what actually happened. Append-only and hash-chained per station."""
+
+    __tablename__ = "as_run"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id"))
+    seq: Mapped[int]
+    airing_id: Mapped[int | None] = mapped_column(ForeignKey("airing.id"))
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("as_run.id"))
+    session_code: Mapped[str | None] = mapped_column(String(64))
+    planned_start: Mapped[datetime | None]
+    actual_start: Mapped[datetime | None]
+    actual_end: Mapped[datetime | None]
+    start_error_ms: Mapped[int | None]
+    played_ms: Mapped[int] = mapped_column(Integer, default=0)
+    clip_ms: Mapped[int] = mapped_column(Integer, default=0)
+    outcome: Mapped[str] = mapped_column(String(16))
+    trigger: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    bulletin_id: Mapped[int | None] = mapped_column(ForeignKey("bulletin.id"))
+    revision_id: Mapped[int | None] = mapped_column(ForeignKey("bulletin_revision.id"))
+    revision_number: Mapped[int | None]
+    campaign_code: Mapped[str | None] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    player: Mapped[str] = mapped_column(String(32), default="")
+    queued_by: Mapped[str | None] = mapped_column(String(64))
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(64), default="")
+    recorded_at: Mapped[datetime]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))
+    __table_args__ = (
+        UniqueConstraint("station_id", "seq", name="uq_as_run_station_seq"),
+        CheckConstraint("outcome IN ('completed','interrupted','failed','missed','skipped')", name="outcome"),
+        CheckConstraint("trigger IN ('schedule','manual','emergency')", name="trigger"),
+        Index("ix_as_run_station_start", "station_id", "actual_start"),
+        Index("ix_as_run_campaign", "campaign_code", "actual_start"),
+    )
+
+
+class AuditRow(Base):
+    """Who did what and when."""
+
+    __tablename__ = "audit_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
