@@ -1,0 +1,225 @@
+"""Printable reports as PDF (reportlab), laid out per Nghị định 30/2020/NĐ-CP in Liberation Serif."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    Flowable,
+    HRFlowable,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from broadcaster.reports import printable as text
+from broadcaster.reports.chart import weekly_airtime_chart
+from broadcaster.reports.fonts import SerifFonts
+
+FAMILY = "LiberationSerif"
+
+# NĐ 30/2020 margins: top/bottom 20–25 mm, left 30–35 mm, right 15–20 mm.
+MARGINS = {"top": 20 * mm, "bottom": 20 * mm, "left": 30 * mm, "right": 15 * mm}
+TEXT_WIDTH = A4[0] - MARGINS["left"] - MARGINS["right"]
+
+
+def register_fonts(fonts: SerifFonts) -> None:
+    """Register the faces with reportlab under FAMILY (idempotent: reportlab keeps one registry)."""
+    if FAMILY in pdfmetrics.getRegisteredFontNames():
+        return
+    faces = ("", "-Bold", "-Italic", "-BoldItalic")
+    for suffix, path in zip(faces, (fonts.regular, fonts.bold, fonts.italic, fonts.bold_italic), strict=True):
+        pdfmetrics.registerFont(TTFont(FAMILY + suffix, str(path)))
+    pdfmetrics.registerFontFamily(
+        FAMILY,
+        normal=FAMILY,
+        bold=FAMILY + "-Bold",
+        italic=FAMILY + "-Italic",
+        boldItalic=FAMILY + "-BoldItalic",
+    )
+
+
+def _style(size: float, face: str = "", align: int = TA_CENTER, **extra: Any) -> ParagraphStyle:
+    options: dict[str, Any] = {"leading": size * 1.2, "textColor": colors.black, **extra}
+    return ParagraphStyle(
+        f"s{size}{face}{align}", fontName=FAMILY + face, fontSize=size, alignment=align, **options
+    )
+
+
+def _p(content: str, style: ParagraphStyle) -> Paragraph:
+    escaped = content.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "<br/>")
+    return Paragraph(escaped, style)
+
+
+def _heading(letterhead: text.Letterhead) -> list[Flowable]:
+    left_w, right_w = 68 * mm, TEXT_WIDTH - 68 * mm
+    motto = "Độc lập - Tự do - Hạnh phúc"
+    motto_w = pdfmetrics.stringWidth(motto, FAMILY + "-Bold", 13)
+    left = [
+        _p(letterhead.parent_body, _style(12.5)),
+        _p(letterhead.issuing_body, _style(12.5, "-Bold")),
+        HRFlowable(width=28 * mm, thickness=0.6, color=colors.black, spaceBefore=3, hAlign="CENTER"),
+    ]
+    right = [
+        _p("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", _style(12.5, "-Bold")),
+        _p(motto, _style(13, "-Bold")),
+        HRFlowable(width=motto_w, thickness=0.6, color=colors.black, spaceBefore=3, hAlign="CENTER"),
+    ]
+    number = _p(text.number_line(letterhead.number, letterhead.symbol), _style(13))
+    dated = _p(text.date_line(letterhead.place, letterhead.issued_on), _style(13, "-Italic"))
+    table = Table([[left, right], [number, dated]], colWidths=[left_w, right_w])
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("ALIGN", (0, 0), (-1, -1), "CENTER"),  # places the short rules under their lines
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 1), (-1, 1), 6),
+            ]
+        )
+    )
+    return [table, Spacer(1, 8 * mm)]
+
+
+def _title(kind: str, subject: str) -> list[Flowable]:
+    return [
+        _p(kind, _style(14, "-Bold")),
+        _p(subject, _style(14, "-Bold")),
+        HRFlowable(width=40 * mm, thickness=0.6, color=colors.black, spaceBefore=5, hAlign="CENTER"),
+        Spacer(1, 5 * mm),
+    ]
+
+
+def _grid(
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    widths: Sequence[float],
+    size: float,
+    left_columns: frozenset[int] = frozenset(),
+) -> Table:
+    head = _style(size, "-Bold")
+    cell = _style(size)
+    left = _style(size, align=TA_LEFT)
+    data: list[list[Flowable]] = [[_p(h, head) for h in header]]
+    for row in rows:
+        data.append([_p(v, left if i in left_columns else cell) for i, v in enumerate(row)])
+    table = Table(data, colWidths=list(widths), repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+            ]
+        )
+    )
+    return table
+
+
+def _signature(letterhead: text.Letterhead) -> Flowable:
+    recipients = [_p("Nơi nhận:", _style(12, "-BoldItalic", TA_LEFT))]
+    recipients += [_p(f"- {r}", _style(11, align=TA_LEFT)) for r in letterhead.recipients]
+    signer = [
+        _p(letterhead.signer_authority, _style(13, "-Bold")),
+        _p(letterhead.signer_title, _style(13, "-Bold")),
+        Spacer(1, 24 * mm),
+        _p(letterhead.signer_name, _style(13, "-Bold")),
+    ]
+    table = Table([[recipients, signer]], colWidths=[TEXT_WIDTH * 0.45, TEXT_WIDTH * 0.55])
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+    return KeepTogether([Spacer(1, 6 * mm), table])
+
+
+def _page_number(canvas: Canvas, doc: SimpleDocTemplate) -> None:
+    # NĐ 30/2020: numbered from page 2, centred in the top margin.
+    canvas.saveState()
+    canvas.setFont(FAMILY, 13)
+    canvas.drawCentredString(MARGINS["left"] + TEXT_WIDTH / 2, A4[1] - 12 * mm, str(doc.page))
+    canvas.restoreState()
+
+
+def _build(story: list[Flowable], title: str) -> bytes:
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=MARGINS["left"],
+        rightMargin=MARGINS["right"],
+        topMargin=MARGINS["top"],
+        bottomMargin=MARGINS["bottom"],
+        title=title,
+        author="broadcaster",
+        initialFontName=FAMILY,  # else every page references a non-embedded Helvetica
+    )
+    first: Callable[[Canvas, SimpleDocTemplate], None] = lambda canvas, doc: None  # noqa: E731
+    doc.build(story, onFirstPage=first, onLaterPages=_page_number)
+    return buffer.getvalue()
+
+
+def body(content: str) -> Paragraph:
+    """A body paragraph: 13 pt, justified, first line indented, as in the decree's samples."""
+    return _p(content, _style(13, align=TA_JUSTIFY, firstLineIndent=10 * mm, spaceAfter=4, leading=17))
+
+
+def compliance_pdf(document: text.ComplianceDocument, fonts: SerifFonts) -> bytes:
+    """The compliance report as PDF bytes."""
+    register_fonts(fonts)
+    story: list[Flowable] = [*_heading(document.letterhead), *_title("BÁO CÁO", document.subject)]
+    if document.intro:
+        story.append(body(document.intro))
+    story.append(body(text.zone_statement(document.zone_name)))
+    widths = [w * mm for w in (25, 14, 15, 28, 28, 25, 15, 15)]
+    for number, report in enumerate(document.reports, start=1):
+        heading = f"{number}. {report.campaign_title} ({report.campaign_code}; {report.plan_ref})"
+        story.append(_p(heading, _style(13, "-Bold", TA_LEFT, spaceBefore=6, spaceAfter=4)))
+        story.append(_grid(text.COMPLIANCE_HEADER, text.compliance_rows(report), widths, 10.5))
+        if any(row.partial for row in report.rows):
+            story.append(_p(text.PARTIAL_NOTE, _style(10.5, "-Italic", TA_LEFT, spaceBefore=2)))
+    if document.reports:
+        story.append(Spacer(1, 3 * mm))
+        story.append(body(text.rules_statement(document.reports[0])))
+    if document.weekly:
+        weeks, series = text.weekly_series(document.weekly)
+        chart = weekly_airtime_chart(
+            weeks, series, width=TEXT_WIDTH, height=75 * mm, font=FAMILY, bold_font=FAMILY + "-Bold"
+        )
+        story.append(KeepTogether([Spacer(1, 4 * mm), chart]))
+    story.append(body(f"Trên đây là báo cáo kết quả phát sóng của {document.station_name}./."))
+    story.append(_signature(document.letterhead))
+    return _build(story, f"Báo cáo {document.subject}")
+
+
+def programme_log_pdf(document: text.ProgrammeLogDocument, fonts: SerifFonts) -> bytes:
+    """The weekly programme log as PDF bytes."""
+    register_fonts(fonts)
+    subject = f"Sổ nhật ký chương trình phát thanh hàng tuần của {document.station_name}"
+    story: list[Flowable] = [
+        *_heading(document.letterhead),
+        *_title("SỔ NHẬT KÝ CHƯƠNG TRÌNH PHÁT THANH", subject),
+        _p(text.log_period_text(document.week), _style(13, "-Italic")),
+        Spacer(1, 2 * mm),
+        _p(text.zone_statement(str(document.zone)), _style(11, "-Italic")),
+        Spacer(1, 4 * mm),
+    ]
+    widths = [w * mm for w in (9, 19, 16, 15, 43, 24, 18, 21)]
+    log = text.log_rows(document.records, document.zone)
+    story.append(_grid(text.LOG_HEADER, log, widths, 10, frozenset({4, 5, 7})))
+    story.append(Spacer(1, 3 * mm))
+    story.append(body(text.log_totals(document.records)))
+    story.append(_signature(document.letterhead))
+    return _build(story, subject)
