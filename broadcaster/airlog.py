@@ -18,11 +18,33 @@ from broadcaster.store.models import AsRunRow
 
 GENESIS = "0" * 64
 HASHED_FIELDS = (
-    "seq", "station_id", "airing_id", "corrects_id", "session_code", "planned_start", "actual_start",
-    "actual_end", "start_error_ms", "played_ms", "clip_ms", "outcome", "trigger", "priority", "bulletin_id",
-    "revision_id", "revision_number", "campaign_code", "title", "sha256", "player", "queued_by",
-    "approved_by", "note", "recorded_by", "recorded_at",
-)  # fmt: skip
+    "seq",
+    "station_id",
+    "airing_id",
+    "corrects_id",
+    "session_code",
+    "planned_start",
+    "actual_start",
+    "actual_end",
+    "start_error_ms",
+    "played_ms",
+    "clip_ms",
+    "outcome",
+    "trigger",
+    "priority",
+    "bulletin_id",
+    "revision_id",
+    "revision_number",
+    "campaign_code",
+    "title",
+    "sha256",
+    "player",
+    "queued_by",
+    "approved_by",
+    "note",
+    "recorded_by",
+    "recorded_at",
+)
 
 
 @dataclass(frozen=True)

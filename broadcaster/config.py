@@ -1,4 +1,4 @@
-"""Configuration: `$BROADCASTER_HOME/broadcaster.toml` merged with `BROADCASTER_*` variables into one frozen Config."""
+"""Configuration: `$BROADCASTER_HOME/broadcaster.toml` + `BROADCASTER_*` variables → one frozen Config."""
 
 from __future__ import annotations
 
@@ -50,7 +50,6 @@ class SpeechSection:
     retries: int = 2
     max_chars: int = 5000
     doc_number_rule: str = "natural"
-    lexicon: str = "lexicon.toml"
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,11 @@ def test_file_then_environment_override(tmp_path: Path) -> None:
     (tmp_path / "broadcaster.toml").write_text(
         '[playout]\nplayer = "paplay"\ngrace_s = 30\n[speech]\nengines = ["espeak"]\n', encoding="utf-8"
     )
-    env = {"BROADCASTER_HOME": str(tmp_path), "BROADCASTER_PLAYOUT_PLAYER": "file", "BROADCASTER_AUDIO_TRIM_SILENCE": "no"}
+    env = {
+        "BROADCASTER_HOME": str(tmp_path),
+        "BROADCASTER_PLAYOUT_PLAYER": "file",
+        "BROADCASTER_AUDIO_TRIM_SILENCE": "no",
+    }
     config = load_config(env)
     assert config.playout.player == "file"  # the environment wins
     assert config.playout.grace_s == 30.0
@@ -50,9 +54,12 @@ def test_unknown_section_and_env_variable_are_errors(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("body", "key"),
-    [("[audio]\ntarget_lufs = \"loud\"\n", "audio.target_lufs"), ("[programme]\nrepeat = true\n", "programme.repeat"),
-     ("[speech]\nengines = \"gtts\"\n", "speech.engines")],
-)  # fmt: skip
+    [
+        ('[audio]\ntarget_lufs = "loud"\n', "audio.target_lufs"),
+        ("[programme]\nrepeat = true\n", "programme.repeat"),
+        ('[speech]\nengines = "gtts"\n', "speech.engines"),
+    ],
+)
 def test_wrong_types_are_errors(tmp_path: Path, body: str, key: str) -> None:
     (tmp_path / "broadcaster.toml").write_text(body, encoding="utf-8")
     with pytest.raises(ConfigError, match=key):

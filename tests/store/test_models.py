@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
-
-import pytest
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -39,19 +38,35 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 
 def _station_with_bulletin(s: Session, approval: str) -> tuple[StationRow, BulletinRow, RevisionRow]:
-    station = StationRow(code="phu-thu", name="Đài Phú Thứ", timezone="Asia/Ho_Chi_Minh", ident="", allowed_hours=[])
+    station = StationRow(
+        code="phu-thu", name="Đài Phú Thứ", timezone="Asia/Ho_Chi_Minh", ident="", allowed_hours=[]
+    )
     s.add(station)
     s.flush()
-    campaign = CampaignRow(station_id=station.id, code="c", title="C", period_start=date(2023, 1, 1),
-                           period_end=date(2023, 12, 31))  # fmt: skip
+    campaign = CampaignRow(
+        station_id=station.id,
+        code="c",
+        title="C",
+        period_start=date(2023, 1, 1),
+        period_end=date(2023, 12, 31),
+    )
     s.add(campaign)
     s.flush()
-    bulletin = BulletinRow(station_id=station.id, campaign_id=campaign.id, title="T", created_by="lan", created_at=NOW)
+    bulletin = BulletinRow(
+        station_id=station.id, campaign_id=campaign.id, title="T", created_by="lan", created_at=NOW
+    )
     s.add(bulletin)
     s.flush()
-    rev = RevisionRow(bulletin_id=bulletin.id, number=1, text="x", author="lan", created_at=NOW, approval=approval,
-                      approved_by="khoi" if approval == "approved" else None,
-                      approved_at=NOW if approval == "approved" else None)  # fmt: skip
+    rev = RevisionRow(
+        bulletin_id=bulletin.id,
+        number=1,
+        text="x",
+        author="lan",
+        created_at=NOW,
+        approval=approval,
+        approved_by="khoi" if approval == "approved" else None,
+        approved_at=NOW if approval == "approved" else None,
+    )
     s.add(rev)
     s.flush()
     return station, bulletin, rev
@@ -66,8 +81,19 @@ def test_migrate_creates_schema_and_is_idempotent(db_url: str) -> None:
     assert db.current_revision(engine) == db.head_revision()
     tables = set(inspect(engine).get_table_names())
     engine.dispose()
-    assert {"station", "broadcast_session", "campaign", "target", "bulletin", "bulletin_revision", "render",
-            "airing", "as_run", "user_account", "audit_event"} <= tables  # fmt: skip
+    assert {
+        "station",
+        "broadcast_session",
+        "campaign",
+        "target",
+        "bulletin",
+        "bulletin_revision",
+        "render",
+        "airing",
+        "as_run",
+        "user_account",
+        "audit_event",
+    } <= tables
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
@@ -113,11 +139,30 @@ def test_airing_cannot_reference_an_unapproved_revision(engine: Engine) -> None:
         station, bulletin, rev = _station_with_bulletin(s, "pending")
         ids = (station.id, bulletin.id, rev.id)
     with pytest.raises(IntegrityError), db.transaction(factory) as s:
-        s.add(AiringRow(station_id=ids[0], session_code="sang", planned_start=NOW, bulletin_id=ids[1],
-                        revision_id=ids[2], queued_by="hung", queued_at=NOW))  # fmt: skip
+        s.add(
+            AiringRow(
+                station_id=ids[0],
+                session_code="sang",
+                planned_start=NOW,
+                bulletin_id=ids[1],
+                revision_id=ids[2],
+                queued_by="hung",
+                queued_at=NOW,
+            )
+        )
     with pytest.raises(IntegrityError), db.transaction(factory) as s:  # nor by claiming it is approved
-        s.add(AiringRow(station_id=ids[0], session_code="sang", planned_start=NOW, bulletin_id=ids[1],
-                        revision_id=ids[2], revision_approval="pending", queued_by="hung", queued_at=NOW))  # fmt: skip
+        s.add(
+            AiringRow(
+                station_id=ids[0],
+                session_code="sang",
+                planned_start=NOW,
+                bulletin_id=ids[1],
+                revision_id=ids[2],
+                revision_approval="pending",
+                queued_by="hung",
+                queued_at=NOW,
+            )
+        )
     with factory() as s:
         assert s.scalar(select(AiringRow.id)) is None
 
@@ -126,8 +171,17 @@ def test_airing_of_an_approved_revision_is_accepted(engine: Engine) -> None:
     factory = db.session_factory(engine)
     with db.transaction(factory) as s:
         station, bulletin, rev = _station_with_bulletin(s, "approved")
-        s.add(AiringRow(station_id=station.id, session_code="sang", planned_start=NOW, bulletin_id=bulletin.id,
-                        revision_id=rev.id, queued_by="hung", queued_at=NOW))  # fmt: skip
+        s.add(
+            AiringRow(
+                station_id=station.id,
+                session_code="sang",
+                planned_start=NOW,
+                bulletin_id=bulletin.id,
+                revision_id=rev.id,
+                queued_by="hung",
+                queued_at=NOW,
+            )
+        )
     with factory() as s:
         assert len(list(s.scalars(select(AiringRow)))) == 1
 
@@ -143,8 +197,13 @@ def test_as_run_rows_cannot_be_updated_or_deleted_through_the_repository(engine:
     factory = db.session_factory(engine)
     with db.transaction(factory) as s:
         station, _, _ = _station_with_bulletin(s, "approved")
-        row = airlog.append(s, station.id, AsRunEntry(Outcome.COMPLETED, Trigger.SCHEDULE, actual_start=NOW),
-                            recorded_by="daemon", now=NOW)  # fmt: skip
+        row = airlog.append(
+            s,
+            station.id,
+            AsRunEntry(Outcome.COMPLETED, Trigger.SCHEDULE, actual_start=NOW),
+            recorded_by="daemon",
+            now=NOW,
+        )
         row_id = row.id
     with pytest.raises(AirLogError, match="không được sửa"), db.transaction(factory) as s:
         s.get_one(AsRunRow, row_id).outcome = "failed"

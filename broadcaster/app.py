@@ -1,0 +1,267 @@
+"""The composition root: builds the database, clock, normaliser, TTS chain and player from a Config."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from broadcaster.clock import Clock, SystemClock
+from broadcaster.config import Config, default_config_text
+from broadcaster.errors import ConfigError
+from broadcaster.store import db
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from broadcaster.audio.loudness import LoudnessTarget, OutputFormat
+    from broadcaster.planning import ProgrammeShape
+    from broadcaster.playout.daemon import Daemon
+    from broadcaster.playout.player import Player
+    from broadcaster.services.media import MediaSettings
+    from broadcaster.services.programmes import BuiltProgramme, FrameSettings
+    from broadcaster.speech.normalize import Normalizer
+    from broadcaster.speech.render import Renderer
+    from broadcaster.store.models import RevisionRow, StationRow
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class App:
+    """Everything a command or the daemon needs, built once from the Config."""
+
+    config: Config
+    clock: Clock = field(default_factory=SystemClock)
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The database engine."""
+        return db.make_engine(self.config.database_url)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        """Session factory."""
+        return db.session_factory(self.engine)
+
+    @contextmanager
+    def tx(self) -> Iterator[Session]:
+        """A checked unit of work on an initialised database."""
+        db.require_migrated(self.engine)
+        with db.transaction(self.sessions) as session:
+            yield session
+
+    def init(self) -> list[str]:
+        """Create the home, a commented config and the database; idempotent. Returns what was made."""
+        made = []
+        home = self.config.home
+        if not home.exists():
+            home.mkdir(parents=True)
+            made.append(str(home))
+        for sub in (self.config.media_dir, self.config.aired_dir):
+            sub.mkdir(parents=True, exist_ok=True)
+        if not self.config.config_path.exists():
+            tmp = self.config.config_path.with_suffix(".tmp")
+            tmp.write_text(default_config_text(), encoding="utf-8")
+            tmp.replace(self.config.config_path)
+            made.append(str(self.config.config_path))
+        if db.migrate(self.engine):
+            made.append(self.config.database_url)
+        return made
+
+    @cached_property
+    def normalizer(self) -> Normalizer:
+        """The Vietnamese normaliser with the shipped lexicon plus the station's own file."""
+        from broadcaster.speech.lexicon import station_lexicon
+        from broadcaster.speech.normalize import DocNumberRule, Normalizer
+
+        lexicon = station_lexicon(
+            self.config.home
+        )  # shipped entries, then the home's lexicon.toml / lexicon.csv
+        rule = self.config.speech.doc_number_rule
+        if rule not in {r.value for r in DocNumberRule}:
+            raise ConfigError(
+                f"Cách đọc số văn bản '{rule}' không hợp lệ (speech.doc_number_rule).",
+                f"Chọn một trong: {', '.join(r.value for r in DocNumberRule)}.",
+            )
+        return Normalizer(lexicon, doc_rule=DocNumberRule(rule))
+
+    def speak(self, text: str) -> str:
+        """Validated text → the words the loudspeakers will say."""
+        from broadcaster.speech.normalize import validate_text
+
+        return self.normalizer.normalize(validate_text(text, self.config.speech.max_chars))
+
+    @cached_property
+    def renderer(self) -> Renderer:
+        """The TTS fallback chain with its render cache under the home."""
+        from broadcaster.speech.engines import create_engine
+        from broadcaster.speech.normalize import NORMALIZER_VERSION
+        from broadcaster.speech.render import RenderCache, Renderer
+
+        sp = self.config.speech
+        settings: dict[str, dict[str, Any]] = {
+            "gtts": {"lang": sp.gtts_lang, "tld": sp.gtts_tld, "timeout": sp.gtts_timeout_s},
+            "espeak": {"voice": sp.espeak_voice, "rate": sp.espeak_rate, "pitch": sp.espeak_pitch},
+        }
+        engines = [create_engine(name, **settings.get(name, {})) for name in sp.engines]
+        cache = RenderCache(self.config.home / "cache" / "tts")
+        return Renderer(engines, cache, NORMALIZER_VERSION, retries=sp.retries)
+
+    @property
+    def loudness_target(self) -> LoudnessTarget:
+        """The configured loudness target."""
+        from broadcaster.audio.loudness import LoudnessTarget
+
+        a = self.config.audio
+        return LoudnessTarget(
+            integrated_lufs=a.target_lufs, true_peak_dbtp=a.true_peak_dbtp, trim_silence=a.trim_silence
+        )
+
+    @property
+    def output_format(self) -> OutputFormat:
+        """The configured format for air."""
+        from broadcaster.audio.loudness import OutputFormat
+
+        a = self.config.audio
+        return OutputFormat(codec=a.format, sample_rate=a.sample_rate, channels=a.channels, bitrate=a.bitrate)
+
+    @property
+    def signature_path(self) -> Path | None:
+        """The signature tune: configured, else the one shipped in audio/."""
+        if not self.config.programme.use_signature:
+            return None
+        configured = self.config.programme.signature
+        path = Path(configured).expanduser() if configured else REPO_ROOT / "audio" / "signature.ogg"
+        return path if path.exists() else None
+
+    def player_name(self) -> str:
+        """The configured player; 'auto' means a PulseAudio output if a server answers, else the file sink."""
+        name = self.config.playout.player
+        if name != "auto":
+            return name
+        if shutil.which("pactl") and shutil.which("pacat"):
+            probe = subprocess.run(["pactl", "info"], capture_output=True, timeout=5, check=False)
+            if probe.returncode == 0:
+                return "pacat"
+        return "file"
+
+    def player(self) -> Player:
+        """The player that airs programmes."""
+        from broadcaster.playout.player import create_player
+
+        return create_player(
+            self.player_name(), device=self.config.playout.device or None, out_dir=self.config.aired_dir
+        )
+
+    def media_settings(self) -> MediaSettings:
+        """Where air audio goes and its loudness target and format."""
+        from broadcaster.services.media import MediaSettings
+
+        return MediaSettings(self.config.media_dir, self.loudness_target, self.output_format)
+
+    def frame(self, station: StationRow) -> FrameSettings:
+        """Signature tune, ident and closing words around a station's items."""
+        from broadcaster.services.programmes import FrameSettings
+
+        p = self.config.programme
+        return FrameSettings(self.signature_path, station.ident, p.closing, p.gap_s, p.repeat)
+
+    def programme_shape(self, session: Session, station: StationRow) -> ProgrammeShape:
+        """Durations of the frame parts (renders the ident and closing words if needed)."""
+        from broadcaster.audio.ffmpeg import probe
+        from broadcaster.planning import ProgrammeShape
+        from broadcaster.services.programmes import frame_render
+
+        frame = self.frame(station)
+        now, media = self.clock.now(), self.media_settings()
+        ident = frame_render(session, "ident", self.speak(frame.ident_text), self.renderer, media, now=now)
+        closing = frame_render(
+            session, "closing", self.speak(frame.closing_text), self.renderer, media, now=now
+        )
+        return ProgrammeShape(
+            signature_s=probe(frame.signature).duration_s if frame.signature else 0.0,
+            ident_s=ident.duration_s if ident else 0.0,
+            closing_s=closing.duration_s if closing else 0.0,
+            gap_s=frame.gap_s,
+            repeat=frame.repeat,
+        )
+
+    def duration_of(self, session: Session) -> Callable[[RevisionRow], float]:
+        """Seconds of a revision's air audio, rendering it first if needed."""
+        from broadcaster.services.media import ensure_render
+
+        def duration(rev: RevisionRow) -> float:
+            return ensure_render(
+                session, rev, self.renderer, self.media_settings(), now=self.clock.now()
+            ).duration_s
+
+        return duration
+
+    def builder(self, station: StationRow) -> Callable[[Session, datetime], BuiltProgramme | None]:
+        """Builds one session's programme for the daemon."""
+        from broadcaster.services import programmes
+
+        def build(session: Session, planned_start: datetime) -> BuiltProgramme | None:
+            frame = self.frame(station)
+            return programmes.build(
+                session,
+                station,
+                planned_start,
+                frame=frame,
+                speak_ident=self.speak(frame.ident_text),
+                speak_closing=self.speak(frame.closing_text),
+                renderer=self.renderer,
+                settings=self.media_settings(),
+                now=self.clock.now(),
+            )
+
+        return build
+
+    def daemon(self, station: StationRow, *, outside_hours_ok: bool = False, note: str = "") -> Daemon:
+        """The playout daemon for one station."""
+        from datetime import timedelta
+
+        from broadcaster import planning
+        from broadcaster.domain import Priority
+        from broadcaster.errors import PlanningError
+        from broadcaster.playout.daemon import Daemon, DaemonSettings
+        from broadcaster.services.station_playout import StationPlayout
+        from broadcaster.services.stations import station_domain
+
+        with self.tx() as session:
+            domain = station_domain(session, station)
+
+        def allowed(start: datetime, length_s: float, priority: Priority) -> bool:
+            if outside_hours_ok:
+                return True
+            try:
+                planning.check_allowed(domain, start, timedelta(seconds=length_s), priority)
+            except PlanningError:
+                return False
+            return True
+
+        p = self.config.playout
+        settings = DaemonSettings(
+            lead=timedelta(minutes=p.lead_minutes),
+            grace=timedelta(seconds=p.grace_s),
+            resync_s=p.resync_s,
+            note=note,
+        )
+        source = StationPlayout(self.sessions, station.id, self.builder(station))
+        return Daemon(
+            source, self.player(), self.clock, settings=settings, home=self.config.home, allowed=allowed
+        )
+
+
+def build_app(config: Config, clock: Clock | None = None) -> App:
+    """The one place that wires the real parts together."""
+    return App(config=config, clock=clock or SystemClock())

@@ -1,0 +1,194 @@
+"""`broadcaster schedule`: import station files, queue bulletins into sessions, see the plan."""
+
+from __future__ import annotations
+
+from datetime import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+
+from broadcaster import planning
+from broadcaster.cli.common import (
+    State,
+    actor_option,
+    json_option,
+    parse_date,
+    pass_state,
+    print_json,
+    print_table,
+)
+from broadcaster.domain import Priority
+from broadcaster.errors import InputError
+from broadcaster.schedules import load_schedule
+from broadcaster.services import queue, stations
+
+
+@click.group()
+def schedule() -> None:
+    """Lịch phát: nhập tệp lịch, xếp bản tin vào buổi phát, xem kế hoạch."""
+
+
+@schedule.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@pass_state
+def import_(state: State, file: Path) -> None:
+    """Kiểm tra và nhập tệp lịch FILE (nhập lại lần nữa không thay đổi gì)."""
+    app = state.app
+    sf = load_schedule(file)
+    with app.tx() as s:
+        summary = stations.import_schedule(
+            s, sf, actor=app.config.station.code or "import", now=app.clock.now(), speak=app.speak
+        )
+    if not summary.changed:
+        click.echo(f"{file.name}: không có gì thay đổi.")
+        return
+    parts = [f"thêm {n} {k}" for k, n in sorted(summary.created.items())]
+    parts += [f"cập nhật {n} {k}" for k, n in sorted(summary.updated.items())]
+    click.echo(f"Đã nhập {file.name}: " + ", ".join(parts) + ".")
+
+
+def _parse_time(text: str) -> time:
+    try:
+        return time.fromisoformat(text.strip().replace("h", ":") if "h" in text else text.strip())
+    except ValueError as exc:
+        raise InputError(f"Giờ không hợp lệ: '{text}'.", "Viết dạng 06:00 hoặc 17:00.") from exc
+
+
+@schedule.command("queue")
+@click.argument("bulletin_id", type=int)
+@click.option(
+    "--session", "session_at", nargs=2, metavar="NGÀY GIỜ", help="Buổi phát, ví dụ: 2023-03-20 06:00."
+)
+@click.option("--next", "next_", is_flag=True, help="Buổi phát gần nhất sắp tới.")
+@click.option("--priority", type=click.Choice(["normal", "priority"]), default="normal", show_default=True)
+@actor_option
+@pass_state
+def queue_(
+    state: State,
+    bulletin_id: int,
+    session_at: tuple[str, str] | None,
+    next_: bool,
+    priority: str,
+    actor: str | None,
+) -> None:
+    """Xếp bản tin đã duyệt vào một buổi phát."""
+    if bool(session_at) == next_:
+        raise InputError(
+            "Chọn đúng một trong --session NGÀY GIỜ hoặc --next.", "Ví dụ: --session 2023-03-20 06:00"
+        )
+    app = state.app
+    with app.tx() as s:
+        row = stations.find_station(s, state.station)
+        domain = stations.station_domain(s, row)
+        day, at = (parse_date(session_at[0]), _parse_time(session_at[1])) if session_at else (None, None)
+        occ = queue.resolve_occurrence(domain, app.clock.now(), day, at)
+        airing = queue.queue(
+            s,
+            row,
+            domain,
+            occ,
+            bulletin_id,
+            actor=actor,
+            now=app.clock.now(),
+            shape=app.programme_shape(s, row),
+            duration_of=app.duration_of(s),
+            priority=Priority(priority),
+        )
+        local = occ.start.astimezone(ZoneInfo(domain.timezone))
+        click.echo(
+            f"Đã xếp bản tin {bulletin_id} vào buổi {occ.name} {local:%d/%m/%Y %H:%M} (lượt số {airing.id})."
+        )
+
+
+@schedule.command("unqueue")
+@click.argument("airing_id", type=int)
+@actor_option
+@pass_state
+def unqueue(state: State, airing_id: int, actor: str | None) -> None:
+    """Rút một lượt phát khỏi buổi phát."""
+    with state.app.tx() as s:
+        queue.unqueue(s, airing_id, actor=actor, now=state.app.clock.now())
+    click.echo(f"Đã rút lượt phát {airing_id}.")
+
+
+@schedule.command("plan")
+@click.option("--from", "from_", required=True, metavar="NGÀY", help="Từ ngày (giờ địa phương).")
+@click.option("--to", "to", required=True, metavar="NGÀY", help="Đến ngày (bao gồm).")
+@json_option
+@pass_state
+def plan(state: State, from_: str, to: str, as_json: bool) -> None:
+    """Các buổi phát và lượt phát đã xếp trong khoảng ngày."""
+    start, end = parse_date(from_), parse_date(to)
+    if end < start:
+        raise InputError("Ngày kết thúc trước ngày bắt đầu.", "Đổi lại --from và --to.")
+    if (end - start).days > 366:
+        raise InputError("Khoảng ngày quá dài.", "Xem tối đa một năm mỗi lần.")
+    app = state.app
+    with app.tx() as s:
+        row = stations.find_station(s, state.station)
+        domain = stations.station_domain(s, row)
+        zone = ZoneInfo(domain.timezone)
+        lo, hi = queue.local_window(zone, start, end)
+        items = queue.sessions_with_items(queue.plan_view(s, row, lo, hi))
+        occs = planning.occurrences(domain, start, end)
+    rows: list[dict[str, Any]] = []
+    for occ in occs:
+        queued = items.pop(occ.start, [])
+        rows.append(
+            {
+                "start": occ.start.astimezone(zone),
+                "session": occ.session_code,
+                "name": occ.name,
+                "max_minutes": occ.max_length.total_seconds() / 60,
+                "items": [_item(i) for i in queued],
+            }
+        )
+    for when, queued in items.items():  # airings outside the recurring sessions (manual, demo, emergency)
+        rows.append(
+            {
+                "start": when.astimezone(zone),
+                "session": queued[0].session_code,
+                "name": "",
+                "max_minutes": None,
+                "items": [_item(i) for i in queued],
+            }
+        )
+    rows.sort(key=lambda r: r["start"])
+    if as_json:
+        print_json({"station": domain.code, "timezone": domain.timezone, "sessions": rows})
+        return
+    click.echo(f"Kế hoạch đài {domain.name} ({domain.timezone}), {start:%d/%m/%Y} – {end:%d/%m/%Y}:")
+    table = []
+    for r in rows:
+        if not r["items"]:
+            table.append((f"{r['start']:%a %d/%m %H:%M}", r["session"], "", "", "", "(trống)"))
+        for i in r["items"]:
+            table.append(
+                (
+                    f"{r['start']:%a %d/%m %H:%M}",
+                    r["session"],
+                    i["campaign"],
+                    i["bulletin_id"],
+                    i["revision"],
+                    i["title"][:50],
+                )
+            )
+    print_table(["Giờ", "Buổi", "Chiến dịch", "Bản tin", "Bản", "Tiêu đề"], table)
+
+
+def _item(i: queue.PlannedItem) -> dict[str, object]:
+    return {
+        "airing_id": i.airing_id,
+        "position": i.position,
+        "bulletin_id": i.bulletin_id,
+        "title": i.title,
+        "campaign": i.campaign_code,
+        "revision": i.revision_number,
+        "priority": i.priority.value,
+        "queued_by": i.queued_by,
+    }
+
+
+COMMANDS = [schedule]

@@ -1,0 +1,130 @@
+"""Pure: turn one programme's playback result into as-run entries, one per item, by what actually played."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from broadcaster.airlog import AsRunEntry
+from broadcaster.domain import Outcome, Priority, Trigger
+
+# An item counts as completed when no more than this much of it was cut.
+COMPLETE_TOLERANCE_S = 0.05
+
+
+@dataclass(frozen=True)
+class ItemSpan:
+    """Where one item's readings sit in the programme, and what to log about it."""
+
+    spans: tuple[tuple[float, float], ...]
+    airing_id: int | None
+    bulletin_id: int | None
+    revision_id: int | None
+    revision_number: int | None
+    campaign_code: str | None
+    title: str
+    sha256: str | None
+    priority: Priority
+    queued_by: str | None
+    approved_by: str | None
+
+    @property
+    def clip_s(self) -> float:
+        """Seconds of this item in the programme (all readings)."""
+        return sum(end - start for start, end in self.spans)
+
+
+@dataclass(frozen=True)
+class Played:
+    """What the player reported: when it started and stopped, how much played, and why it ended."""
+
+    started_at: datetime
+    ended_at: datetime
+    played_s: float
+    completed: bool
+    error: str | None
+
+
+def item_entries(
+    items: Sequence[ItemSpan],
+    played: Played,
+    *,
+    planned_start: datetime | None,
+    trigger: Trigger,
+    session_code: str | None,
+    player: str,
+    note: str = "",
+) -> list[AsRunEntry]:
+    """One entry per item: completed, interrupted (partly played), skipped (cut before it) or failed."""
+    entries = []
+    for item in items:
+        first, last = item.spans[0][0], item.spans[-1][1]
+        heard = sum(max(0.0, min(end, played.played_s) - start) for start, end in item.spans)
+        if (played.completed and played.error is None) or heard >= item.clip_s - COMPLETE_TOLERANCE_S:
+            outcome, heard = Outcome.COMPLETED, item.clip_s
+        elif heard <= 0:
+            outcome = Outcome.FAILED if played.error else Outcome.SKIPPED
+        else:
+            outcome = Outcome.FAILED if played.error else Outcome.INTERRUPTED
+        actual_start = played.started_at + timedelta(seconds=first) if heard > 0 else None
+        actual_end = played.started_at + timedelta(seconds=min(last, played.played_s)) if heard > 0 else None
+        entries.append(
+            AsRunEntry(
+                outcome=outcome,
+                trigger=trigger,
+                planned_start=planned_start + timedelta(seconds=first) if planned_start else None,
+                actual_start=actual_start,
+                actual_end=actual_end,
+                played_ms=round(heard * 1000),
+                clip_ms=round(item.clip_s * 1000),
+                priority=item.priority,
+                airing_id=item.airing_id,
+                session_code=session_code,
+                bulletin_id=item.bulletin_id,
+                revision_id=item.revision_id,
+                revision_number=item.revision_number,
+                campaign_code=item.campaign_code,
+                title=item.title,
+                sha256=item.sha256,
+                player=player,
+                queued_by=item.queued_by,
+                approved_by=item.approved_by,
+                note=played.error or note,
+            )
+        )
+    return entries
+
+
+def missed_entries(
+    items: Sequence[ItemSpan],
+    *,
+    planned_start: datetime,
+    session_code: str | None,
+    reason: str,
+    outcome: Outcome = Outcome.MISSED,
+) -> list[AsRunEntry]:
+    """Entries for a programme that never started (station off, outside hours, audio missing)."""
+    return [
+        AsRunEntry(
+            outcome=outcome,
+            trigger=Trigger.SCHEDULE,
+            planned_start=planned_start + timedelta(seconds=item.spans[0][0])
+            if item.spans
+            else planned_start,
+            clip_ms=round(item.clip_s * 1000),
+            priority=item.priority,
+            airing_id=item.airing_id,
+            session_code=session_code,
+            bulletin_id=item.bulletin_id,
+            revision_id=item.revision_id,
+            revision_number=item.revision_number,
+            campaign_code=item.campaign_code,
+            title=item.title,
+            sha256=item.sha256,
+            queued_by=item.queued_by,
+            approved_by=item.approved_by,
+            note=reason,
+        )
+        for item in items
+    ]

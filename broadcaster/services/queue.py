@@ -1,0 +1,175 @@
+"""The operator's queue: approved revisions placed into sessions, checked against capacity and hours."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from broadcaster import planning
+from broadcaster.domain import Priority, Role, SessionOccurrence, Station
+from broadcaster.errors import InvalidStateError, NotFoundError, PlanningError
+from broadcaster.services import audit, bulletins
+from broadcaster.services.users import require_role
+from broadcaster.store.models import AiringRow, BulletinRow, RevisionRow, StationRow
+
+DurationOf = Callable[[RevisionRow], float]
+
+
+@dataclass(frozen=True)
+class PlannedItem:
+    """One queued airing with what the plan view shows."""
+
+    airing_id: int
+    planned_start: datetime
+    session_code: str
+    position: int
+    bulletin_id: int
+    title: str
+    campaign_code: str
+    revision_number: int
+    priority: Priority
+    queued_by: str
+
+
+def active_airings(session: Session, station_id: int, start: datetime, end: datetime) -> list[AiringRow]:
+    """Queued (not cancelled) airings with planned_start in [start, end), in air order."""
+    q = (
+        select(AiringRow)
+        .where(AiringRow.station_id == station_id, AiringRow.cancelled_at.is_(None))
+        .where(AiringRow.planned_start >= start, AiringRow.planned_start < end)
+        .order_by(AiringRow.planned_start, AiringRow.position, AiringRow.id)
+    )
+    return list(session.scalars(q))
+
+
+def session_airings(session: Session, station_id: int, occurrence_start: datetime) -> list[AiringRow]:
+    """The airings queued into one session occurrence."""
+    return active_airings(session, station_id, occurrence_start, occurrence_start + timedelta(microseconds=1))
+
+
+def resolve_occurrence(
+    station: Station, now: datetime, day: date | None, at: time | None
+) -> SessionOccurrence:
+    """The session named by date and local time, or the next one after now."""
+    if day is not None and at is not None:
+        occ = planning.find_occurrence(station, day, at)
+        if occ.start <= now:
+            raise PlanningError("Buổi phát này đã qua.", "Chọn một buổi phát sắp tới, hoặc dùng --next.")
+        return occ
+    return planning.next_occurrence(station, now, min_lead=timedelta(seconds=1))
+
+
+def queue(
+    session: Session,
+    station_row: StationRow,
+    station: Station,
+    occurrence: SessionOccurrence,
+    bulletin_id: int,
+    *,
+    actor: str | None,
+    now: datetime,
+    shape: planning.ProgrammeShape,
+    duration_of: DurationOf,
+    priority: Priority = Priority.NORMAL,
+    check_hours: bool = True,
+) -> AiringRow:
+    """Put a bulletin's approved revision into a session after checking hours and capacity."""
+    user = require_role(session, actor, Role.OPERATOR)
+    bulletin = bulletins.get(session, bulletin_id)
+    if bulletin.station_id != station_row.id:
+        raise NotFoundError(
+            f"Bản tin {bulletin_id} không thuộc đài {station_row.code}.", "Kiểm tra số bản tin."
+        )
+    revision = bulletins.approved_revision(bulletin)
+    queued = session_airings(session, station_row.id, occurrence.start)
+    if any(a.bulletin_id == bulletin_id for a in queued):
+        raise InvalidStateError(f"Bản tin {bulletin_id} đã có trong buổi phát này.", "Chọn buổi phát khác.")
+    durations = [duration_of(session.get_one(RevisionRow, a.revision_id)) for a in queued]
+    new = duration_of(revision)
+    planning.check_capacity(shape, occurrence, durations, new, timezone=station.timezone)
+    if check_hours:
+        length = planning.programme_length(shape, [*durations, new])
+        planning.check_allowed(station, occurrence.start, timedelta(seconds=length), priority)
+    row = AiringRow(
+        station_id=station_row.id,
+        session_code=occurrence.session_code,
+        planned_start=occurrence.start,
+        bulletin_id=bulletin.id,
+        revision_id=revision.id,
+        priority=priority.value,
+        position=max((a.position for a in queued), default=-1) + 1,
+        queued_by=user.name,
+        queued_at=now,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor=user.name,
+        action="airing.queue",
+        object_type="airing",
+        object_id=row.id,
+        now=now,
+        bulletin=bulletin.id,
+        revision=revision.number,
+        planned_start=occurrence.start.isoformat(),
+    )
+    return row
+
+
+def unqueue(session: Session, airing_id: int, *, actor: str | None, now: datetime) -> AiringRow:
+    """Take a queued airing out of its session (kept, marked cancelled)."""
+    user = require_role(session, actor, Role.OPERATOR)
+    row = session.get(AiringRow, airing_id)
+    if row is None or row.cancelled_at is not None:
+        raise NotFoundError(
+            f"Không có lượt phát số {airing_id} trong hàng đợi.", "Xem: broadcaster schedule show"
+        )
+    if row.planned_start <= now:
+        raise InvalidStateError("Lượt phát này đã tới giờ, không rút được.", "Chỉ rút các lượt phát sắp tới.")
+    row.cancelled_at, row.cancelled_by = now, user.name
+    audit.record(
+        session, actor=user.name, action="airing.unqueue", object_type="airing", object_id=row.id, now=now
+    )
+    return row
+
+
+def plan_view(session: Session, station_row: StationRow, start: datetime, end: datetime) -> list[PlannedItem]:
+    """Queued airings in a window, as the operator reads them."""
+    out = []
+    for a in active_airings(session, station_row.id, start, end):
+        b = session.get_one(BulletinRow, a.bulletin_id)
+        rev = session.get_one(RevisionRow, a.revision_id)
+        out.append(
+            PlannedItem(
+                airing_id=a.id,
+                planned_start=a.planned_start,
+                session_code=a.session_code,
+                position=a.position,
+                bulletin_id=b.id,
+                title=b.title,
+                campaign_code=b.campaign.code,
+                revision_number=rev.number,
+                priority=Priority(a.priority),
+                queued_by=a.queued_by,
+            )
+        )
+    return out
+
+
+def local_window(zone: ZoneInfo, start: date, end: date) -> tuple[datetime, datetime]:
+    """UTC instants bounding local dates start..end inclusive."""
+    return planning.to_utc(zone, start, time(0)), planning.to_utc(zone, end + timedelta(days=1), time(0))
+
+
+def sessions_with_items(items: Sequence[PlannedItem]) -> dict[datetime, list[PlannedItem]]:
+    """Group plan items by session start."""
+    grouped: dict[datetime, list[PlannedItem]] = {}
+    for item in items:
+        grouped.setdefault(item.planned_start, []).append(item)
+    return grouped
