@@ -8,13 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from seedpaths import SEED
 from sqlalchemy import create_engine, text
 
 from broadcaster.app import App, build_app
 from broadcaster.config import load_config
 
-REPO = Path(__file__).resolve().parents[1]
-SEED = REPO / "schedules" / "phu-thu-2023.toml"
 _db_counter = itertools.count()
 
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SEED
+from seedpaths import SEED
 
 BIN = str(Path(sys.executable).with_name("broadcaster"))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import time
 
-from conftest import SEED
+from seedpaths import SEED
 from sqlalchemy import func, select
 
 from broadcaster.app import App
