@@ -7,11 +7,14 @@ from pathlib import Path
 
 import click
 
+from broadcaster.app import App
 from broadcaster.cli.common import State, actor_option, json_option, pass_state, print_json, print_table
+from broadcaster.cli.speech import fallback_note
 from broadcaster.domain import BulletinStatus
-from broadcaster.errors import InputError
-from broadcaster.services import bulletins
+from broadcaster.errors import BroadcasterError, InputError
+from broadcaster.services import bulletins, media
 from broadcaster.services.stations import find_station
+from broadcaster.store.models import RenderRow
 
 
 def _read_text(file: str | None, initial: str = "") -> str:
@@ -47,11 +50,36 @@ def bulletin() -> None:
 @click.option(
     "--file", "file", metavar="TỆP", help="Đọc nội dung từ tệp ('-' là stdin); không có thì mở $EDITOR."
 )
+@click.option(
+    "--audio",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="TỆP",
+    help="Bản ghi âm của cán bộ (MP3, WAV, M4A, OGG, FLAC) thay cho lời đọc máy; tiêu đề là phần mô tả.",
+)
 @actor_option
 @pass_state
-def add(state: State, campaign: str, title: str, agency: str, file: str | None, actor: str | None) -> None:
+def add(
+    state: State,
+    campaign: str,
+    title: str,
+    agency: str,
+    file: str | None,
+    audio: Path | None,
+    actor: str | None,
+) -> None:
     """Viết bản tin mới (bản nháp)."""
     app = state.app
+    if audio is not None:
+        if file is not None:
+            raise InputError(
+                "Chỉ dùng một trong hai: --file hoặc --audio.", "Bản ghi âm không cần nội dung chữ."
+            )
+        row_id = _add_recording(app, state, campaign, title, agency, audio, actor)
+        click.echo(
+            f"Đã lưu bản tin số {row_id} (bản ghi âm, bản nháp). "
+            f"Gửi duyệt: broadcaster bulletin submit {row_id}"
+        )
+        return
     text = _read_text(file)
     with app.tx() as s:
         station = find_station(s, state.station)
@@ -67,6 +95,30 @@ def add(state: State, campaign: str, title: str, agency: str, file: str | None, 
             speak=app.speak,
         )
         click.echo(f"Đã lưu bản tin số {row.id} (bản nháp). Gửi duyệt: broadcaster bulletin submit {row.id}")
+
+
+def _add_recording(
+    app: App, state: State, campaign: str, title: str, agency: str, audio: Path, actor: str | None
+) -> int:
+    """Normalise the recording, then store bulletin, revision and render; on any error nothing is kept."""
+    settings = app.media_settings()
+    max_s = app.config.audio.max_recording_minutes * 60
+    # The transaction commits inside the import: the file is placed only after the rows exist.
+    with media.import_recording(audio, settings, max_duration_s=max_s) as recording, app.tx() as s:
+        station = find_station(s, state.station)
+        row = bulletins.add(
+            s,
+            station_id=station.id,
+            campaign_code=campaign,
+            title=title,
+            agency=agency,
+            text=f"Bản ghi âm: {title.strip()}",
+            actor=actor,
+            now=app.clock.now(),
+            speak=app.speak,
+            recording=recording,
+        )
+        return row.id
 
 
 @bulletin.command("edit")
@@ -111,19 +163,43 @@ def approve(state: State, bulletin_id: int, spoken_hash: str | None, yes: bool, 
     app = state.app
     with app.tx() as s:
         rev = bulletins.latest_revision(bulletins.get(s, bulletin_id))
-        spoken, digest = rev.spoken_text, rev.spoken_sha256
+        spoken, digest, recording = rev.spoken_text, rev.spoken_sha256, rev.source_audio
     if not yes:
-        click.echo("Lời sẽ được đọc trên loa:\n")
-        click.echo(spoken)
+        if recording:
+            click.echo(f"Bản ghi âm sẽ được phát: {recording}\n({spoken})")
+            click.echo(f"Nghe trước: broadcaster speech render --bulletin {bulletin_id} -o nghe-thu.mp3")
+        else:
+            click.echo("Lời sẽ được đọc trên loa:\n")
+            click.echo(spoken)
         click.echo(f"\nMã băm lời đọc: {digest[:12]}")
         click.confirm("Duyệt đúng nội dung này?", abort=True)
     with app.tx() as s:
         rev = bulletins.approve(
             s, bulletin_id, actor=actor, now=app.clock.now(), seen_sha256=spoken_hash or digest
         )
-    click.echo(
-        f"Đã duyệt bản tin {bulletin_id}, phiên bản {rev.number} (lời đọc {rev.approved_sha256 or ''})."
-    )
+        number, approved_sha = rev.number, rev.approved_sha256 or ""
+    click.echo(f"Đã duyệt bản tin {bulletin_id}, phiên bản {number} (lời đọc {approved_sha}).")
+    _render_approved(app, bulletin_id)
+
+
+def _render_approved(app: App, bulletin_id: int) -> None:
+    """Make the air audio now; a failure leaves the approval standing and the audio for later."""
+    try:
+        with app.tx() as s:
+            rev = bulletins.approved_revision(bulletins.get(s, bulletin_id))
+            row = media.ensure_render(s, rev, app.renderer, app.media_settings(), now=app.clock.now())
+            engine, kind, duration = row.engine, row.kind, row.duration_s
+            first = app.renderer.first_engine
+    except BroadcasterError as exc:
+        click.echo(
+            f"Chưa tạo được âm thanh ({exc.one_line()}). Việc duyệt vẫn có hiệu lực; "
+            "âm thanh sẽ được tạo sau bằng: broadcaster speech render"
+        )
+        return
+    voice = "bản ghi âm" if kind == "recording" else f"giọng {engine}"
+    click.echo(f"Đã tạo âm thanh: {duration:.1f} giây, {voice}.")
+    if kind == "speech" and engine != first:
+        click.echo(fallback_note(engine, first))
 
 
 @bulletin.command("reject")
@@ -188,13 +264,39 @@ def list_(state: State, campaign: str | None, status: str | None, as_json: bool)
     )
 
 
+def _first_engine(app: App) -> str | None:
+    """The preferred TTS engine, or None when the engine configuration is broken (show still works)."""
+    try:
+        return app.renderer.first_engine
+    except BroadcasterError:
+        return None
+
+
+def _render_dict(row: RenderRow, first: str | None) -> dict[str, object]:
+    return {
+        "kind": row.kind,
+        "engine": row.engine,
+        "voice": row.voice,
+        "duration_s": round(row.duration_s, 2),
+        "integrated_lufs": row.integrated_lufs,
+        "true_peak_dbtp": row.true_peak_dbtp,
+        "sha256": row.sha256,
+        "path": row.path,
+        "created_at": row.created_at,
+        "intact": media.is_intact(row),
+        "fallback": first is not None and media.on_fallback(row, first),
+    }
+
+
 @bulletin.command("show")
 @click.argument("bulletin_id", type=int)
 @json_option
 @pass_state
 def show(state: State, bulletin_id: int, as_json: bool) -> None:
-    """Xem bản tin: nội dung, lời đọc, các phiên bản."""
-    with state.app.tx() as s:
+    """Xem bản tin: nội dung, lời đọc, các phiên bản, âm thanh và các lần phát gần đây."""
+    app = state.app
+    first = _first_engine(app)
+    with app.tx() as s:
         b = bulletins.get(s, bulletin_id)
         revs = [
             {
@@ -207,9 +309,26 @@ def show(state: State, bulletin_id: int, as_json: bool) -> None:
                 "spoken_sha256": r.spoken_sha256,
                 "text": r.text,
                 "spoken_text": r.spoken_text,
+                "source_audio": r.source_audio,
                 "reject_reason": r.reject_reason,
             }
             for r in b.revisions
+        ]
+        latest = bulletins.latest_revision(b)
+        current = media.current_render(s, latest)
+        renders = [_render_dict(r, first) for r in media.renders_of(s, latest)]
+        airings: list[dict[str, object]] = [
+            {
+                "seq": a.seq,
+                "session_code": a.session_code,
+                "planned_start": a.planned_start,
+                "actual_start": a.actual_start,
+                "outcome": a.outcome,
+                "played_s": round(a.played_ms / 1000, 1),
+                "trigger": a.trigger,
+                "revision_number": a.revision_number,
+            }
+            for a in bulletins.recent_airings(s, b.id)
         ]
         data = {
             "id": b.id,
@@ -218,7 +337,11 @@ def show(state: State, bulletin_id: int, as_json: bool) -> None:
             "agency": b.agency,
             "status": b.status,
             "revisions": revs,
+            "renders": renders,
+            "on_fallback_voice": bool(current and first and media.on_fallback(current, first)),
+            "airings": airings,
         }
+        fallback_engine = current.engine if current is not None else ""
     if as_json:
         print_json(data)
         return
@@ -229,12 +352,66 @@ def show(state: State, bulletin_id: int, as_json: bool) -> None:
         f"phiên bản {last['number']}"
     )
     click.echo("\nNội dung:\n" + str(last["text"]).strip())
-    click.echo("\nLời đọc trên loa:\n" + str(last["spoken_text"]).strip())
+    if last["source_audio"]:
+        click.echo(f"\nBản ghi âm: {last['source_audio']}")
+    else:
+        click.echo("\nLời đọc trên loa:\n" + str(last["spoken_text"]).strip())
     click.echo(f"\nMã băm lời đọc: {last['spoken_sha256']}")
     click.echo("\nCác phiên bản:")
     for r in revs:
         extra = f", duyệt bởi {r['approved_by']}" if r["approved_by"] else ""
         click.echo(f"  {r['number']}: {r['author']} lúc {r['created_at']}: {r['approval']}{extra}")
+    _echo_renders(renders, int(str(last["number"])))
+    if data["on_fallback_voice"] and first:
+        click.echo(fallback_note(fallback_engine, first))
+    _echo_airings(airings)
+
+
+def _echo_renders(renders: list[dict[str, object]], number: int) -> None:
+    click.echo(f"\nÂm thanh của phiên bản {number}:")
+    if not renders:
+        click.echo("  (chưa có — tạo bằng: broadcaster speech render)")
+        return
+    print_table(
+        ["Bộ đọc", "Giọng", "Giây", "LUFS", "Đỉnh dBTP", "sha256", "Tình trạng"],
+        [
+            (
+                r["engine"],
+                r["voice"],
+                f"{r['duration_s']:.1f}",
+                _num(r["integrated_lufs"]),
+                _num(r["true_peak_dbtp"]),
+                r["sha256"],
+                "nguyên vẹn" if r["intact"] else "mất/hỏng",
+            )
+            for r in renders
+        ],
+    )
+
+
+def _echo_airings(airings: list[dict[str, object]]) -> None:
+    click.echo(f"\nCác lần phát gần đây ({len(airings)}):")
+    if not airings:
+        click.echo("  (chưa phát lần nào)")
+        return
+    print_table(
+        ["Bắt đầu", "Buổi", "Kết quả", "Giây", "Kích hoạt", "Bản"],
+        [
+            (
+                a["actual_start"] or a["planned_start"],
+                a["session_code"],
+                a["outcome"],
+                a["played_s"],
+                a["trigger"],
+                a["revision_number"],
+            )
+            for a in airings
+        ],
+    )
+
+
+def _num(value: object) -> str:
+    return f"{value:.1f}" if isinstance(value, float) else ""
 
 
 COMMANDS = [bulletin]

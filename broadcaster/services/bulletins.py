@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from broadcaster.domain import BulletinSpec, BulletinStatus, Role
 from broadcaster.errors import InputError, InvalidStateError, NotFoundError
 from broadcaster.services import audit
+from broadcaster.services.media import Recording, add_recording_render
 from broadcaster.services.users import require_role
-from broadcaster.store.models import BulletinRow, CampaignRow, RevisionRow
+from broadcaster.store.models import AsRunRow, BulletinRow, CampaignRow, RevisionRow
 
 Speak = Callable[[str], str]
 
@@ -78,22 +79,25 @@ def _new_revision(
     author: str,
     now: datetime,
     speak: Speak,
-    audio: str | None = None,
+    recording: Recording | None = None,
 ) -> RevisionRow:
-    spoken = speak(text) if text else ""
+    # A recording is heard as recorded: its description is not spoken, and approval covers the audio's hash.
+    spoken = text.strip() if recording else (speak(text) if text else "")
     number = (row.revisions[-1].number + 1) if row.revisions else 1
     rev = RevisionRow(
         bulletin_id=row.id,
         number=number,
         text=text,
         spoken_text=spoken,
-        spoken_sha256=spoken_hash(spoken),
+        spoken_sha256=recording.sha256 if recording else spoken_hash(spoken),
         author=author,
         created_at=now,
-        source_audio=audio,
+        source_audio=str(recording.path) if recording else None,
     )
     session.add(rev)
     session.flush()
+    if recording is not None:
+        add_recording_render(session, rev, recording, now=now)
     session.refresh(row, ["revisions"])
     return rev
 
@@ -109,9 +113,9 @@ def add(
     actor: str | None,
     now: datetime,
     speak: Speak,
-    audio: str | None = None,
+    recording: Recording | None = None,
 ) -> BulletinRow:
-    """An officer writes a new bulletin (a draft with revision 1)."""
+    """An officer writes a new bulletin (a draft with revision 1); `recording`: an operator recording."""
     user = require_role(session, actor, Role.OFFICER)
     if not title.strip():
         raise InputError("Bản tin cần có tiêu đề.", 'Thêm --title "...".')
@@ -127,7 +131,8 @@ def add(
     )
     session.add(row)
     session.flush()
-    rev = _new_revision(session, row, text, author=user.name, now=now, speak=speak, audio=audio)
+    rev = _new_revision(session, row, text, author=user.name, now=now, speak=speak, recording=recording)
+    extra = {"recording_sha256": recording.sha256} if recording else {}
     audit.record(
         session,
         actor=user.name,
@@ -137,6 +142,7 @@ def add(
         now=now,
         revision=rev.number,
         campaign=campaign_code,
+        **extra,
     )
     return row
 
@@ -278,6 +284,12 @@ def list_bulletins(
         q = q.join(CampaignRow).where(CampaignRow.code == campaign)
     if status:
         q = q.where(BulletinRow.status == status)
+    return list(session.scalars(q))
+
+
+def recent_airings(session: Session, bulletin_id: int, limit: int = 20) -> list[AsRunRow]:
+    """The bulletin's newest as-run rows (what actually aired, or failed to), newest first."""
+    q = select(AsRunRow).where(AsRunRow.bulletin_id == bulletin_id).order_by(AsRunRow.id.desc()).limit(limit)
     return list(session.scalars(q))
 
 

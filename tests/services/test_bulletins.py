@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
+from broadcaster import airlog
+from broadcaster.airlog import AsRunEntry
 from broadcaster.app import App
+from broadcaster.domain import Outcome, Trigger
 from broadcaster.errors import InvalidStateError, NotFoundError, PermissionDenied
-from broadcaster.services import bulletins
+from broadcaster.services import bulletins, media
 from broadcaster.services.stations import find_station
 from broadcaster.store.models import AuditRow
 
@@ -117,3 +124,60 @@ def test_unknown_campaign_is_a_clear_error_and_nothing_is_stored(seeded: App) ->
         )
     with app.tx() as s:
         assert len(bulletins.list_bulletins(s, find_station(s, None).id)) == 12
+
+
+def test_recent_airings_are_that_bulletins_newest_twenty(seeded: App) -> None:
+    app = seeded
+    start = datetime(2023, 3, 20, 23, 0, tzinfo=UTC)
+    with app.tx() as s:
+        station = find_station(s, None)
+        seqs = []
+        for n in range(25):
+            for bid in (1, 2):  # interleaved with another bulletin's airings
+                entry = AsRunEntry(
+                    Outcome.COMPLETED if n % 4 else Outcome.INTERRUPTED,
+                    Trigger.SCHEDULE,
+                    actual_start=start + timedelta(days=n),
+                    played_ms=60_000,
+                    session_code="sang",
+                    bulletin_id=bid,
+                )
+                row = airlog.append(s, station.id, entry, recorded_by="daemon", now=start + timedelta(days=n))
+                if bid == 1:
+                    seqs.append(row.seq)
+    with app.tx() as s:
+        rows = bulletins.recent_airings(s, 1)
+        assert [r.seq for r in rows] == sorted(seqs, reverse=True)[:20]
+        assert {r.bulletin_id for r in rows} == {1}
+        assert bulletins.recent_airings(s, 3) == []
+
+
+def test_a_recording_revision_is_approved_by_the_hash_of_its_audio(seeded: App, tmp_path: Path) -> None:
+    app = seeded
+    clip = tmp_path / "clip.ogg"
+    source = "anoisesrc=color=pink:amplitude=0.3:duration=1.5,tremolo=f=4:d=0.8"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", source, str(clip)], check=True)
+    with media.import_recording(clip, app.media_settings(), max_duration_s=60) as recording, app.tx() as s:
+        bid = bulletins.add(
+            s,
+            station_id=find_station(s, None).id,
+            campaign_code="mai-dam-2023",
+            title="Lời kêu gọi của Chủ tịch phường",
+            agency="UBND phường",
+            text="Bản ghi âm: Lời kêu gọi của Chủ tịch phường",
+            actor="lan",
+            now=app.clock.now(),
+            speak=app.speak,
+            recording=recording,
+        ).id
+    with app.tx() as s:
+        rev = bulletins.latest_revision(bulletins.get(s, bid))
+        assert rev.spoken_text == "Bản ghi âm: Lời kêu gọi của Chủ tịch phường"  # a description, not spoken
+        assert rev.spoken_sha256 == media.file_sha256(Path(str(rev.source_audio))) == recording.sha256
+        bulletins.submit(s, bid, actor="lan", now=app.clock.now())
+        assert (
+            bulletins.approve(s, bid, actor="khoi", now=app.clock.now()).approved_sha256 == recording.sha256
+        )
+    with app.tx() as s:
+        detail = s.scalars(select(AuditRow.detail).where(AuditRow.action == "bulletin.add")).all()[-1]
+        assert detail["recording_sha256"] == recording.sha256

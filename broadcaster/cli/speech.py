@@ -1,0 +1,215 @@
+"""`broadcaster speech`: see how text will be read, preview and (re)make the audio of bulletins."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from broadcaster.app import App
+from broadcaster.cli.common import State, json_option, pass_state, print_json, print_table
+from broadcaster.domain import BulletinStatus
+from broadcaster.errors import BroadcasterError, EngineError, InputError
+from broadcaster.services import bulletins, media
+from broadcaster.services.stations import find_station
+from broadcaster.store.models import RevisionRow
+
+
+def fallback_note(engine: str, first_engine: str) -> str:
+    """What the officer reads when a bulletin is spoken by the fallback voice."""
+    return (
+        f"Lưu ý: bản tin đang dùng giọng dự phòng {engine} (chưa gọi được {first_engine}). "
+        "Khi có mạng, chạy: broadcaster speech render --upgrade"
+    )
+
+
+def _text_arg(text: str) -> str:
+    return sys.stdin.read() if text == "-" else text
+
+
+@click.group()
+def speech() -> None:
+    """Lời đọc và âm thanh: xem cách đọc văn bản, nghe thử, tạo âm thanh bản tin."""
+
+
+@speech.command("normalize")
+@click.argument("text")
+@click.option("--explain", is_flag=True, help="Liệt kê từng chỗ được đọc khác đi và quy tắc đã dùng.")
+@json_option
+@pass_state
+def normalize_cmd(state: State, text: str, explain: bool, as_json: bool) -> None:
+    """In lời sẽ được đọc trên loa cho văn bản TEXT ('-' là stdin)."""
+    from broadcaster.speech.normalize import NORMALIZER_VERSION, validate_text
+
+    app = state.app
+    checked = validate_text(_text_arg(text), app.config.speech.max_chars)
+    spoken = app.normalizer.normalize(checked)
+    rewrites = app.normalizer.explain(checked) if (explain or as_json) else []
+    if as_json:
+        print_json(
+            {
+                "spoken": spoken,
+                "normalizer_version": NORMALIZER_VERSION,
+                "rewrites": [{"original": r.original, "spoken": r.spoken, "rule": r.rule} for r in rewrites],
+            }
+        )
+        return
+    if explain:
+        if rewrites:
+            print_table(
+                ["Viết", "Đọc", "Quy tắc"],
+                [(r.original.replace("\n", " "), r.spoken.replace("\n", " "), r.rule) for r in rewrites],
+            )
+        else:
+            click.echo("Không có chỗ nào cần đọc khác chữ viết.")
+        click.echo("\nLời đọc trên loa:")
+    click.echo(spoken)
+
+
+@speech.command("render")
+@click.option("--text", "text", metavar="VĂN_BẢN", help="Nghe thử một văn bản ('-' là stdin); cần -o.")
+@click.option(
+    "--bulletin", "bulletin_id", type=int, metavar="SỐ", help="Nghe thử bản tin (phiên bản mới nhất)."
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), metavar="TỆP", help="Tệp âm thanh ghi ra (nghe thử)."
+)
+@click.option("--upgrade", is_flag=True, help="Làm lại bằng bộ đọc ưu tiên các bản đang dùng giọng dự phòng.")
+@pass_state
+def render_cmd(
+    state: State, text: str | None, bulletin_id: int | None, output: Path | None, upgrade: bool
+) -> None:
+    """Tạo âm thanh: nghe thử (--text/--bulletin -o TỆP) hoặc mọi bản tin đã duyệt còn thiếu."""
+    if text is not None and bulletin_id is not None:
+        raise InputError("Chỉ dùng một trong hai: --text hoặc --bulletin.", "Bỏ bớt một tùy chọn.")
+    if output is not None:
+        if text is None and bulletin_id is None:
+            raise InputError(
+                "Cần --text hoặc --bulletin khi ghi ra tệp.", "Ví dụ: --bulletin 3 -o nghe-thu.mp3"
+            )
+        _preview(state.app, text, bulletin_id, output, upgrade)
+        return
+    if text is not None or bulletin_id is not None:
+        raise InputError("Nghe thử cần tệp ra.", "Thêm -o TỆP, ví dụ: -o nghe-thu.mp3")
+    _render_pending(state, upgrade)
+
+
+def _preview(app: App, text: str | None, bulletin_id: int | None, output: Path, upgrade: bool) -> None:
+    """Render one text or a bulletin's latest revision and write it, normalised, to `output`."""
+    settings = app.media_settings()
+    media.check_output_name(output, settings.fmt)
+    if bulletin_id is not None:
+        # The latest revision even before approval: the officer listens before submitting.
+        with app.tx() as s:
+            rev = bulletins.latest_revision(bulletins.get(s, bulletin_id))
+            if not rev.source_audio and not rev.spoken_text.strip():
+                raise InputError(f"Bản tin {bulletin_id} chưa có nội dung.", "Sửa: broadcaster bulletin edit")
+            row = media.ensure_render(s, rev, app.renderer, settings, now=app.clock.now(), upgrade=upgrade)
+            src, engine, kind = Path(row.path), row.engine, row.kind
+            duration, lufs = row.duration_s, row.integrated_lufs
+    else:
+        assert text is not None
+        spoken = app.speak(_text_arg(text))
+        src, _sha, engine, _voice, duration, lufs, _peak = media.render_spoken(
+            spoken, app.renderer, settings, upgrade=upgrade
+        )
+        kind = "speech"
+    media.write_preview(src, output, settings.fmt)
+    loud = f", {lufs:.1f} LUFS" if lufs is not None else ""
+    voice = "bản ghi âm" if kind == "recording" else f"giọng {engine}"
+    click.echo(f"Đã ghi {output} ({duration:.1f} giây{loud}, {voice}).")
+    if kind == "speech" and engine != app.renderer.first_engine:
+        click.echo(fallback_note(engine, app.renderer.first_engine))
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One bulletin to render: its id, the approved revision, and whether intact audio is on the fallback."""
+
+    bulletin_id: int
+    revision_id: int
+    was_fallback: bool
+
+
+@dataclass
+class _Batch:
+    """What one `speech render` run did."""
+
+    rendered: int = 0
+    upgraded: int = 0
+    on_fallback: list[int] = field(default_factory=list)
+    failures: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _render_pending(state: State, upgrade: bool) -> None:
+    """Render every approved bulletin lacking intact audio (and, with upgrade, those on the fallback)."""
+    app = state.app
+    first = app.renderer.first_engine
+    with app.tx() as s:
+        station = find_station(s, state.station)
+        approved = bulletins.list_bulletins(s, station.id, status=BulletinStatus.APPROVED.value)
+        todo: list[_Item] = []
+        for b in approved:
+            rev = bulletins.approved_revision(b)
+            if media.needs_render(s, rev, first, upgrade=upgrade):
+                existing = media.current_render(s, rev)
+                was_fallback = (
+                    existing is not None and media.is_intact(existing) and media.on_fallback(existing, first)
+                )
+                todo.append(_Item(b.id, rev.id, was_fallback))
+    if not approved:
+        click.echo("Chưa có bản tin nào được duyệt.")
+        return
+    if not todo:
+        click.echo(f"Cả {len(approved)} bản tin đã duyệt đều đã có âm thanh nguyên vẹn.")
+        return
+    batch = _Batch()
+    if len(todo) > 1:
+        with click.progressbar(todo, label="Đang tạo âm thanh", show_pos=True) as bar:
+            for item in bar:
+                _render_one(app, item, upgrade, first, batch)
+    else:
+        _render_one(app, todo[0], upgrade, first, batch)
+    click.echo(f"Đã tạo âm thanh cho {batch.rendered} bản tin còn thiếu.")
+    if upgrade:
+        click.echo(
+            f"Đã chuyển {batch.upgraded} bản tin sang giọng {first}; "
+            f"còn {len(batch.on_fallback)} bản dùng giọng dự phòng."
+        )
+    elif batch.on_fallback:
+        ids = ", ".join(str(i) for i in batch.on_fallback)
+        click.echo(
+            f"Lưu ý: {len(batch.on_fallback)} bản tin (số {ids}) đang dùng giọng dự phòng. "
+            "Khi có mạng, chạy: broadcaster speech render --upgrade"
+        )
+    if batch.failures:
+        detail = "; ".join(f"bản tin {bid}: {message}" for bid, message in batch.failures)
+        raise EngineError(
+            f"{len(batch.failures)} bản tin chưa tạo được âm thanh. {detail}",
+            "Sửa nguyên nhân rồi chạy lại: broadcaster speech render",
+        )
+
+
+def _render_one(app: App, item: _Item, upgrade: bool, first: str, batch: _Batch) -> None:
+    """One bulletin in its own transaction, so one failure keeps the others' audio."""
+    try:
+        with app.tx() as s:
+            rev = s.get_one(RevisionRow, item.revision_id)
+            row = media.ensure_render(
+                s, rev, app.renderer, app.media_settings(), now=app.clock.now(), upgrade=upgrade
+            )
+            fallback = media.on_fallback(row, first)
+    except BroadcasterError as exc:
+        batch.failures.append((item.bulletin_id, exc.one_line()))
+        return
+    if not item.was_fallback:
+        batch.rendered += 1
+    if fallback:
+        batch.on_fallback.append(item.bulletin_id)
+    elif item.was_fallback:
+        batch.upgraded += 1
+
+
+COMMANDS = [speech]
