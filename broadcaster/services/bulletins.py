@@ -214,26 +214,30 @@ def approve(
             "Lời đọc đã thay đổi so với bản lãnh đạo đã xem.",
             "Xem lại: broadcaster bulletin show " + str(row.id),
         )
-    _mark_approved(rev, user.name, now)
+    _mark_approved(session, row, rev, user.name, now)
+    return rev
+
+
+def _mark_approved(
+    session: Session, row: BulletinRow, rev: RevisionRow, approver: str, now: datetime, **detail: str
+) -> None:
+    """Approve `rev` once (it never changes afterwards), make the bulletin airable, and audit it."""
+    rev.approval = "approved"
+    rev.approved_by = approver
+    rev.approved_at = now
+    rev.approved_sha256 = rev.spoken_sha256
     row.status = BulletinStatus.APPROVED.value
     audit.record(
         session,
-        actor=user.name,
+        actor=approver,
         action="bulletin.approve",
         object_type="bulletin",
         object_id=row.id,
         now=now,
         revision=rev.number,
         spoken_sha256=rev.spoken_sha256,
+        **detail,
     )
-    return rev
-
-
-def _mark_approved(rev: RevisionRow, approver: str, now: datetime) -> None:
-    rev.approval = "approved"
-    rev.approved_by = approver
-    rev.approved_at = now
-    rev.approved_sha256 = rev.spoken_sha256
 
 
 def reject(
@@ -333,18 +337,6 @@ def upsert_from_spec(
             result = "updated"
     rev = latest_revision(row)
     if spec.approved_by and rev.approval != "approved":
-        _mark_approved(rev, spec.approved_by, now)
-        row.status = BulletinStatus.APPROVED.value
-        audit.record(
-            session,
-            actor=spec.approved_by,
-            action="bulletin.approve",
-            object_type="bulletin",
-            object_id=row.id,
-            now=now,
-            revision=rev.number,
-            spoken_sha256=rev.spoken_sha256,
-            via="schedule import",
-        )
+        _mark_approved(session, row, rev, spec.approved_by, now, via="schedule import")
         result = result or "updated"
     return result
