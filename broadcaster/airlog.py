@@ -9,12 +9,12 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import String, event, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from broadcaster.domain import Outcome, Priority, Trigger
 from broadcaster.errors import AirLogError
-from broadcaster.store.models import AsRunRow
+from broadcaster.store.models import AsRunRow, StationRow
 
 GENESIS = "0" * 64
 HASHED_FIELDS = (
@@ -86,32 +86,56 @@ def to_ms(moment: datetime | None) -> datetime | None:
 
 def _canonical_value(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        if value.tzinfo is not UTC:
+            value = value.astimezone(UTC)
+        # Same text as strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z" (both truncate), but several times faster.
+        return value.isoformat(timespec="milliseconds")[:-6] + "Z"
     if hasattr(value, "value"):
         return value.value
     return value
 
 
+# Inserting keys in sorted order gives json.dumps(sort_keys=True)'s output without sorting every row.
+_SORTED_FIELDS = tuple(sorted(HASHED_FIELDS))
+# The only hashed fields that may hold something other than str, int or None (instants and enums).
+_CONVERTED_FIELDS = (
+    "planned_start",
+    "actual_start",
+    "actual_end",
+    "recorded_at",
+    "outcome",
+    "trigger",
+    "priority",
+)
+# One encoder for every row: json.dumps with options builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def canonical_content(values: dict[str, Any]) -> str:
+    """The canonical JSON text of a row's hashed fields (sorted keys, UTC instants to the millisecond)."""
+    data = dict(zip(_SORTED_FIELDS, map(values.get, _SORTED_FIELDS), strict=True))
+    for key in _CONVERTED_FIELDS:
+        value = data[key]
+        if value is not None and value.__class__ is not str:
+            data[key] = _canonical_value(value)
+    return _ENCODER.encode(data)
+
+
 def row_digest(prev_hash: str, values: dict[str, Any]) -> str:
     """sha256 over the previous row's hash and this row's canonical JSON content."""
-    canonical = json.dumps(
-        {k: _canonical_value(values.get(k)) for k in HASHED_FIELDS},
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
+    return hashlib.sha256(f"{prev_hash}\n{canonical_content(values)}".encode()).hexdigest()
 
 
 def append(
     session: Session, station_id: int, entry: AsRunEntry, *, recorded_by: str, now: datetime
 ) -> AsRunRow:
     """Add one row at the end of the station's chain (inside the caller's transaction)."""
-    last_q = select(AsRunRow.seq, AsRunRow.row_hash).where(AsRunRow.station_id == station_id)
-    last_q = last_q.order_by(AsRunRow.seq.desc()).limit(1)
     if session.get_bind().dialect.name == "postgresql":
-        last_q = last_q.with_for_update()
-    last = session.execute(last_q).first()
+        # Serialise appends per station on the station row: locking the last as-run row would not stop
+        # a concurrent writer from reading the same "last" row (or any row, on an empty chain).
+        session.execute(select(StationRow.id).where(StationRow.id == station_id).with_for_update())
+    last_q = select(AsRunRow.seq, AsRunRow.row_hash).where(AsRunRow.station_id == station_id)
+    last = session.execute(last_q.order_by(AsRunRow.seq.desc()).limit(1)).first()
     seq, prev = (last.seq + 1, last.row_hash) if last else (1, GENESIS)
     values = asdict(entry)
     for key in ("planned_start", "actual_start", "actual_end"):
@@ -143,11 +167,11 @@ def _refuse_changes(session: Session, _ctx: Any, _instances: Any) -> None:
 
 @dataclass(frozen=True)
 class ChainProblem:
-    """The first place the chain breaks."""
+    """The first place the chain breaks: the row to look at, and what happened to it."""
 
     row_id: int
     seq: int
-    kind: str
+    kind: str  # "edited", "deleted", "inserted" or "reordered"
     message: str
 
 
@@ -165,45 +189,218 @@ class VerifyResult:
         return self.problem is None
 
 
+VERIFY_COLUMNS = ("id", "prev_hash", "row_hash", *HASHED_FIELDS)
+# How far back a renumbering after a deletion is recognised (see `verify_rows`).
+_RENUMBER_LIMIT = 64
+
+
+_INSTANTS = ("planned_start", "actual_start", "actual_end", "recorded_at")
+
+
+def _sqlite_instant(stored: str | None) -> str | datetime | None:
+    """SQLite's stored UTC text straight to the canonical form, without parsing (hot loop of verify)."""
+    if stored is None:
+        return None
+    if len(stored) == 26 and stored[10] == " " and stored[19] == ".":  # "2024-01-08 23:00:00.123456"
+        return f"{stored[:10]}T{stored[11:23]}Z"
+    return datetime.fromisoformat(stored).replace(tzinfo=UTC)
+
+
 def _rows(session: Session, station_id: int) -> Iterator[dict[str, Any]]:
-    cols = [getattr(AsRunRow, name) for name in ("id", "prev_hash", "row_hash", *HASHED_FIELDS)]
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    cols = [
+        type_coerce(getattr(AsRunRow, name), String).label(name)
+        if sqlite and name in _INSTANTS
+        else getattr(AsRunRow, name)
+        for name in VERIFY_COLUMNS
+    ]
     q = select(*cols).where(AsRunRow.station_id == station_id).order_by(AsRunRow.seq)
-    for row in session.execute(q.execution_options(yield_per=5000)):
-        yield row._asdict()
+    for row in session.connection().execute(q.execution_options(yield_per=5000)):
+        values = row._asdict()
+        if sqlite:
+            for name in _INSTANTS:
+                values[name] = _sqlite_instant(values[name])
+        yield values
 
 
-def verify_rows(rows: Iterable[dict[str, Any]]) -> VerifyResult:
-    """Walk rows in seq order; name the first edited, deleted, inserted or reordered row."""
-    prev_hash, expected_seq, count = GENESIS, 1, 0
-    history: dict[str, int] = {}
-    for values in rows:
+@dataclass(frozen=True)
+class _Seen:
+    row_id: int
+    seq: int
+    row_hash: str
+
+
+def verify_rows(rows: Iterable[dict[str, Any]], *, known_head: str | None = None) -> VerifyResult:
+    """Walk one station's rows in seq order; name the first edited, deleted, inserted or reordered row.
+
+    A row is sound when its stored `prev_hash` is the previous row's `row_hash`, its content hashes to
+    its `row_hash`, its seq follows the previous one and its id is larger (ids grow as rows are
+    appended). Only when a row is not sound is the rest of the chain read into memory, and the first
+    bad row is classified from what a forger would have had to do (see `_diagnose`):
+
+    * **inserted** — the row duplicates the hash of an earlier row (a copied row); or the next row
+      links to the row before this one, skipping it; or earlier rows were accepted but this row links
+      past them to an older row (a forged continuation with correct hashes): the first of them is named.
+    * **reordered** — this row links to a row that comes *later* in seq order (rows swapped or moved;
+      seq is hashed, so a swap also breaks both rows' content), or ids run backwards while content and
+      links are intact (contents exchanged between ids, which would misdirect corrections).
+    * **edited** — links intact but content differs from its hash; or this row is intact and numbered
+      right after the previous row but links to a hash that exists nowhere: the previous row was changed
+      and re-hashed, and it is the one named.
+    * **deleted** — the row links to a hash that exists nowhere and seq numbers are missing before it
+      (or its content hashes correctly once its seq is moved up by 1..64: rows were deleted and the rest
+      renumbered); the row after the gap is named, the message says how many are missing.
+
+    When several readings fit, the first in this order wins: copied hash (inserted), link to a later row
+    (reordered), next row skipping this one (inserted), intact link (edited), link to an older row
+    (inserted or, if the skipped rows are linked to later, reordered), link to nothing (deleted/edited).
+
+    Limits, by design of an unkeyed chain: a row appended at the end with correctly computed hashes is
+    indistinguishable from a real one (access control and the audit trail cover that); and deleting
+    the newest rows leaves a shorter chain that is still consistent, caught only against a head hash
+    recorded earlier (printed by `log verify` and on reports): pass it as `known_head` (the whole
+    hash, or its first 12 or more hex digits as printed on reports).
+    """
+    iterator = iter(rows)
+    prev: _Seen | None = None
+    seen: dict[str, _Seen] = {}
+    by_prev: dict[str, _Seen] = {}
+    count = 0
+    for values in iterator:
         count += 1
-        seq, row_id = values["seq"], values["id"]
-        content_ok = row_digest(values["prev_hash"], values) == values["row_hash"]
-        link_ok = values["prev_hash"] == prev_hash
-        problem: tuple[str, str] | None = None
-        if not content_ok and link_ok:
-            problem = ("edited", "nội dung dòng đã bị sửa sau khi ghi")
-        elif not content_ok:
-            problem = ("inserted", "dòng không thuộc chuỗi (bị chèn hoặc giả mạo)")
-        elif seq != expected_seq and seq > expected_seq:
-            problem = ("deleted", f"thiếu {seq - expected_seq} dòng trước dòng này (bị xóa)")
-        elif not link_ok and values["prev_hash"] in history:
-            problem = ("reordered", "thứ tự các dòng đã bị đảo")
-        elif not link_ok:
-            problem = ("deleted", "dòng liền trước đã bị xóa hoặc thay")
-        if problem:
-            return VerifyResult(count, prev_hash, ChainProblem(row_id, seq, problem[0], problem[1]))
-        history[values["row_hash"]] = seq
-        prev_hash, expected_seq = values["row_hash"], seq + 1
-    return VerifyResult(count, prev_hash, None)
+        prev_hash = prev.row_hash if prev else GENESIS
+        sound = (
+            values["prev_hash"] == prev_hash
+            and values["seq"] == (prev.seq + 1 if prev else 1)
+            and (prev is None or values["id"] > prev.row_id)
+            and row_digest(values["prev_hash"], values) == values["row_hash"]
+        )
+        if not sound:
+            rest = list(iterator)
+            problem = _diagnose(prev, values, rest, seen, by_prev)
+            return VerifyResult(count + len(rest), prev_hash, problem)
+        prev = _Seen(values["id"], values["seq"], values["row_hash"])
+        seen[prev.row_hash] = prev
+        by_prev[values["prev_hash"]] = prev
+    head = prev.row_hash if prev else GENESIS
+    if known_head is not None and not _head_known(known_head.strip().lower(), seen):
+        last_id, last_seq = (prev.row_id, prev.seq) if prev else (0, 0)
+        message = "mã băm cuối đã ghi trước đây không còn trong chuỗi: các dòng cuối đã bị xóa hoặc thay"
+        return VerifyResult(count, head, ChainProblem(last_id, last_seq, "deleted", message))
+    return VerifyResult(count, head, None)
 
 
-def verify(session: Session, station_id: int) -> VerifyResult:
+def _head_known(head: str, seen: dict[str, _Seen]) -> bool:
+    if len(head) < 12:
+        raise AirLogError("Mã băm cuối quá ngắn.", "Nhập ít nhất 12 ký tự đầu của mã băm đã ghi.")
+    return head == GENESIS or head in seen or any(h.startswith(head) for h in seen)
+
+
+def _diagnose(
+    prev: _Seen | None,
+    cur: dict[str, Any],
+    rest: list[dict[str, Any]],
+    seen: dict[str, _Seen],
+    by_prev: dict[str, _Seen],
+) -> ChainProblem:
+    """Classify the first unsound row `cur`, knowing the sound rows before it and all rows after it.
+
+    The checks run in the order stated in `verify_rows`; each returns the row a person should look at.
+    """
+    row_id, seq = cur["id"], cur["seq"]
+    expected_prev = prev.row_hash if prev else GENESIS
+    expected_seq = prev.seq + 1 if prev else 1
+    content_ok = row_digest(cur["prev_hash"], cur) == cur["row_hash"]
+    nxt = rest[0] if rest else None
+
+    def problem(kind: str, message: str, at: _Seen | None = None) -> ChainProblem:
+        return ChainProblem(at.row_id if at else row_id, at.seq if at else seq, kind, message)
+
+    if cur["row_hash"] in seen:
+        copied = seen[cur["row_hash"]]
+        return problem("inserted", f"dòng bị chèn: mang mã băm của dòng id={copied.row_id}")
+    later = (
+        None
+        if cur["prev_hash"] == expected_prev
+        else next((r for r in rest if r["row_hash"] == cur["prev_hash"]), None)
+    )
+    if later is not None:
+        return problem("reordered", f"thứ tự bị đảo: dòng này phải đứng sau dòng id={later['id']}")
+    if nxt is not None and nxt["prev_hash"] == expected_prev:
+        return problem("inserted", "dòng bị chèn: dòng sau nó nối thẳng vào dòng trước nó")
+    if cur["prev_hash"] == expected_prev:
+        if not content_ok:
+            return problem("edited", "nội dung dòng đã bị sửa sau khi ghi")
+        if prev is not None and row_id < prev.row_id:
+            return problem("reordered", f"thứ tự các dòng đã bị đảo (id nhỏ hơn dòng trước id={prev.row_id})")
+        return problem("inserted", f"dòng bị chèn với số thứ tự {seq} thay vì {expected_seq}")
+    if cur["prev_hash"] in seen and cur["prev_hash"] in by_prev:
+        first = by_prev[cur["prev_hash"]]
+        moved = prev is not None and any(r["prev_hash"] == prev.row_hash for r in rest)
+        if moved:
+            return problem("reordered", "thứ tự các dòng đã bị đảo", first)
+        return problem(
+            "inserted", f"dòng bị chèn trước dòng id={row_id} (dòng đó nối vào dòng cũ hơn)", first
+        )
+    if content_ok and seq > expected_seq:
+        missing = seq - expected_seq
+        return problem("deleted", f"thiếu {missing} dòng ngay trước dòng này (bị xóa)")
+    if content_ok:
+        if prev is None:
+            return problem("edited", "dòng đầu tiên không nối vào gốc chuỗi")
+        return problem("edited", "nội dung dòng đã bị sửa và tính lại mã băm (dòng sau không còn khớp)", prev)
+    for shift in range(1, _RENUMBER_LIMIT + 1):
+        if row_digest(cur["prev_hash"], {**cur, "seq": seq + shift}) == cur["row_hash"]:
+            return problem("deleted", f"thiếu {shift} dòng ngay trước dòng này (bị xóa, số thứ tự đánh lại)")
+    return problem("edited", "dòng đã bị sửa, kể cả mã băm liên kết")
+
+
+def verify(session: Session, station_id: int, *, known_head: str | None = None) -> VerifyResult:
     """Check one station's whole chain in the database."""
-    return verify_rows(_rows(session, station_id))
+    return verify_rows(_rows(session, station_id), known_head=known_head)
 
 
 def count_rows(session: Session, station_id: int) -> int:
     """Number of as-run rows of a station."""
     return int(session.scalar(select(func.count()).where(AsRunRow.station_id == station_id)) or 0)
+
+
+def correction_entry(
+    original: AsRunRow, outcome: Outcome, *, reason: str, played_ms: int | None = None
+) -> AsRunEntry:
+    """A new entry that corrects `original`: its facts copied, the outcome replaced, the reason noted.
+
+    Played time, unless given: a completed correction plays the whole clip (or what was logged, if
+    longer), an interrupted one keeps what was logged, and any other outcome played nothing.
+    """
+    if played_ms is None:
+        if outcome is Outcome.COMPLETED:
+            played_ms = max(original.clip_ms, original.played_ms)
+        elif outcome is Outcome.INTERRUPTED:
+            played_ms = original.played_ms
+        else:
+            played_ms = 0
+    return AsRunEntry(
+        outcome=outcome,
+        trigger=Trigger(original.trigger),
+        planned_start=original.planned_start,
+        actual_start=original.actual_start,
+        actual_end=original.actual_end,
+        played_ms=played_ms,
+        clip_ms=original.clip_ms,
+        priority=Priority(original.priority),
+        airing_id=original.airing_id,
+        session_code=original.session_code,
+        bulletin_id=original.bulletin_id,
+        revision_id=original.revision_id,
+        revision_number=original.revision_number,
+        campaign_code=original.campaign_code,
+        title=original.title,
+        sha256=original.sha256,
+        player=original.player,
+        queued_by=original.queued_by,
+        approved_by=original.approved_by,
+        note=reason,
+        # A correction of a correction still points at the original row, so "newest wins" is per original.
+        corrects_id=original.corrects_id or original.id,
+    )

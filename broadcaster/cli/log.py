@@ -1,14 +1,31 @@
-"""`broadcaster log`: verify and read the as-run log."""
+"""`broadcaster log`: verify, list, export and correct the as-run log."""
 
 from __future__ import annotations
 
 import sys
+from datetime import datetime, time, timedelta
+from pathlib import Path
 
 import click
 
 from broadcaster import airlog
-from broadcaster.cli.common import State, json_option, pass_state, print_json
+from broadcaster.cli.common import (
+    State,
+    actor_option,
+    json_option,
+    parse_date,
+    pass_state,
+    print_json,
+    print_table,
+)
+from broadcaster.domain import AsRunRecord, Outcome
+from broadcaster.errors import InputError
+from broadcaster.reports.export import OUTCOME_VI, asrun_csv, asrun_dict, asrun_json, format_hms
+from broadcaster.services import reporting
 from broadcaster.services.stations import find_station
+from broadcaster.store.models import StationRow
+
+KIND_VI = {"edited": "bị sửa", "deleted": "bị xóa", "inserted": "bị chèn", "reordered": "bị đảo thứ tự"}
 
 
 @click.group()
@@ -17,13 +34,16 @@ def log() -> None:
 
 
 @log.command("verify")
+@click.option(
+    "--head", "known_head", metavar="MÃ_BĂM", help="Mã băm cuối đã ghi trước đây (phát hiện xóa dòng cuối)."
+)
 @json_option
 @pass_state
-def verify(state: State, as_json: bool) -> None:
+def verify(state: State, known_head: str | None, as_json: bool) -> None:
     """Kiểm tra chuỗi băm của nhật ký; mã thoát 0 nếu nguyên vẹn, 1 nếu bị sửa."""
     with state.app.tx() as s:
         station = find_station(s, state.station)
-        result = airlog.verify(s, station.id)
+        result = airlog.verify(s, station.id, known_head=known_head)
     if as_json:
         problem = result.problem
         print_json(
@@ -44,10 +64,139 @@ def verify(state: State, as_json: bool) -> None:
         p = result.problem
         click.echo(
             f"Nhật ký đài {station.code} KHÔNG nguyên vẹn: dòng id={p.row_id} "
-            f"(số thứ tự {p.seq}): {p.message}."
+            f"(số thứ tự {p.seq}) — {KIND_VI.get(p.kind, p.kind)} [{p.kind}]: {p.message}."
         )
     if not result.ok:
         sys.exit(1)
+
+
+def _filters(func: click.decorators.FC) -> click.decorators.FC:
+    for option in reversed(
+        (
+            click.option("--from", "from_", metavar="NGÀY", help="Từ ngày (giờ địa phương)."),
+            click.option("--to", metavar="NGÀY", help="Đến hết ngày (giờ địa phương)."),
+            click.option("--campaign", metavar="MÃ", help="Chỉ một chiến dịch."),
+            click.option("--outcome", type=click.Choice([o.value for o in Outcome]), help="Chỉ một kết quả."),
+        )
+    ):
+        func = option(func)
+    return func
+
+
+def _load(
+    state: State,
+    from_: str | None,
+    to: str | None,
+    campaign: str | None,
+    outcome: str | None,
+    effective: bool,
+) -> tuple[StationRow, list[AsRunRecord], dict[int, int]]:
+    with state.app.tx() as s:
+        station = find_station(s, state.station)
+        zone = reporting.station_zone(station)
+        start = datetime.combine(parse_date(from_), time(0), zone) if from_ else None
+        end = datetime.combine(parse_date(to) + timedelta(days=1), time(0), zone) if to else None
+        if start and end and end <= start:
+            raise InputError("Ngày kết thúc trước ngày bắt đầu.", "Đổi lại --from và --to.")
+        records = reporting.load_records(
+            s,
+            station,
+            start=start,
+            end=end,
+            campaign_codes=[campaign] if campaign else None,
+            outcomes=[Outcome(outcome)] if outcome else None,
+            effective=effective,
+        )
+        corrects = reporting.corrections_of(s, station)
+    return station, records, corrects
+
+
+@log.command("list")
+@_filters
+@click.option("--effective", is_flag=True, help="Chỉ các dòng đang có hiệu lực (đã áp dụng đính chính).")
+@json_option
+@pass_state
+def list_(
+    state: State,
+    from_: str | None,
+    to: str | None,
+    campaign: str | None,
+    outcome: str | None,
+    effective: bool,
+    as_json: bool,
+) -> None:
+    """Xem nhật ký phát sóng (giờ địa phương của đài)."""
+    station, records, corrects = _load(state, from_, to, campaign, outcome, effective)
+    zone = reporting.station_zone(station)
+    if as_json:
+        print_json([{**asrun_dict(r, zone), "corrects_id": corrects.get(r.row_id or 0)} for r in records])
+        return
+    rows = []
+    for r in records:
+        anchor = r.actual_start or r.planned_start
+        local = anchor.astimezone(zone) if anchor else None
+        fix = corrects.get(r.row_id or 0)
+        rows.append(
+            [
+                r.row_id,
+                f"{local:%d/%m/%Y}" if local else "",
+                f"{local:%H:%M:%S}" if local else "",
+                r.campaign_code or "",
+                r.title,
+                OUTCOME_VI[r.outcome] + (f" (đính chính dòng {fix})" if fix else ""),
+                format_hms(r.played_s),
+            ]
+        )
+    print_table(["Id", "Ngày", "Giờ", "Chiến dịch", "Bản tin", "Kết quả", "Thời lượng"], rows)
+    click.echo(f"{len(rows)} dòng; giờ {zone.key}.")
+
+
+@log.command("export")
+@_filters
+@click.option("--format", "fmt", type=click.Choice(("csv", "json")), default="csv", show_default=True)
+@click.option("-o", "--output", "out", type=click.Path(path_type=Path), help="Tệp ra (mặc định: màn hình).")
+@click.option("--all", "all_rows", is_flag=True, help="Kể cả các dòng đã bị đính chính.")
+@pass_state
+def export(
+    state: State,
+    from_: str | None,
+    to: str | None,
+    campaign: str | None,
+    outcome: str | None,
+    fmt: str,
+    out: Path | None,
+    all_rows: bool,
+) -> None:
+    """Xuất nhật ký ra CSV (UTF-8 có BOM, mở bằng Excel) hoặc JSON; đính chính đã được áp dụng."""
+    station, records, _ = _load(state, from_, to, campaign, outcome, not all_rows)
+    zone = reporting.station_zone(station)
+    data = asrun_csv(records, zone=zone) if fmt == "csv" else (asrun_json(records, zone=zone) + "\n").encode()
+    if out is None:
+        click.echo(data.decode("utf-8"), nl=False)
+        return
+    reporting.write_atomic(out, data)
+    click.echo(f"Đã ghi {len(records)} dòng vào {out}")
+
+
+@log.command("correct")
+@click.argument("row_id", type=int)
+@click.option("--outcome", required=True, type=click.Choice([o.value for o in Outcome]), help="Kết quả đúng.")
+@click.option("--reason", required=True, help="Lý do đính chính (ai xác nhận, căn cứ nào).")
+@click.option("--played-s", type=click.FloatRange(min=0), help="Số giây thực phát (mặc định theo kết quả).")
+@actor_option
+@pass_state
+def correct(
+    state: State, row_id: int, outcome: str, reason: str, played_s: float | None, actor: str | None
+) -> None:
+    """Ghi một dòng đính chính cho dòng ROW_ID (người vận hành hoặc lãnh đạo); dòng cũ giữ nguyên."""
+    app = state.app
+    with app.tx() as s:
+        row = reporting.correct(
+            s, row_id, Outcome(outcome), reason=reason, actor=actor, now=app.clock.now(), played_s=played_s
+        )
+        new_id, head = row.id, row.row_hash
+    click.echo(f"Đã ghi dòng đính chính id={new_id} cho dòng {row_id}: {OUTCOME_VI[Outcome(outcome)]}.")
+    click.echo(f"Mã băm cuối của nhật ký: {head}")
 
 
 COMMANDS = [log]

@@ -24,9 +24,9 @@ def cli(ctx: click.Context, station: str | None) -> None:
 
 
 def _register() -> None:
-    from broadcaster.cli import bulletin, demo, init, log, play, schedule, user
+    from broadcaster.cli import audio, bulletin, demo, init, log, play, report, schedule, speech, user
 
-    for module in (init, user, schedule, bulletin, play, log, demo):
+    for module in (init, user, schedule, bulletin, speech, audio, play, log, report, demo):
         for command in module.COMMANDS:
             cli.add_command(command)
 

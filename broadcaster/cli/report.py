@@ -1,0 +1,152 @@
+"""`broadcaster report`: compliance of aired airings against campaign targets, due campaigns, weekly log."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+import click
+
+from broadcaster.cli.common import State, parse_date, pass_state, print_json, print_table
+from broadcaster.errors import InputError
+from broadcaster.reports.compliance import ComplianceReport, DueItem
+from broadcaster.reports.export import compliance_dict, due_dict
+from broadcaster.reports.periods import local_date, parse_kind
+from broadcaster.reports.printable import COMPLIANCE_HEADER, compliance_rows
+from broadcaster.services import reporting
+from broadcaster.services.stations import find_station
+
+FORMATS = ("table", "json", "csv", "docx", "pdf")
+
+
+def print_compliance(reports: Sequence[ComplianceReport]) -> None:
+    """Print each campaign's compliance as an aligned table under a heading (used by `demo` too)."""
+    for n, report in enumerate(reports):
+        if n:
+            click.echo()
+        click.echo(f"Chiến dịch {report.campaign_code} — {report.campaign_title}")
+        rows = [[cell.replace("\n", " ") for cell in row] for row in compliance_rows(report)]
+        print_table(COMPLIANCE_HEADER, rows)
+    if any(row.partial for report in reports for row in report.rows):
+        click.echo("(*) Kỳ không trọn vẹn: chỉ tiêu tính theo tỷ lệ số ngày chiến dịch trong kỳ.")
+
+
+def print_due(items: Sequence[DueItem]) -> None:
+    """Print the campaigns that still need airings, at-risk ones first."""
+    if not items:
+        click.echo("Không có chiến dịch nào cần phát bù: các chỉ tiêu tuần và tháng này đã đạt.")
+    for item in items:
+        click.echo(("! " if item.at_risk else "  ") + item.describe())
+
+
+def _emit(data: bytes, out: Path | None) -> None:
+    if out is None:
+        click.echo(data.decode("utf-8"), nl=False)
+    else:
+        reporting.write_atomic(out, data)
+        click.echo(f"Đã ghi {out}")
+
+
+@click.group(invoke_without_command=True)
+@click.option(
+    "--campaign", "campaigns", multiple=True, metavar="MÃ", help="Mã chiến dịch, hoặc all (mặc định)."
+)
+@click.option(
+    "--period", "period", default="month", show_default=True, help="week, month, quarter hoặc year."
+)
+@click.option("--from", "from_", metavar="NGÀY", help="Từ ngày (mặc định: đầu chiến dịch).")
+@click.option("--to", metavar="NGÀY", help="Đến ngày (mặc định: cuối chiến dịch hoặc hôm nay).")
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="Dạng kết quả."
+)
+@click.option("-o", "--output", "out", type=click.Path(path_type=Path), help="Ghi ra tệp (ghi trọn vẹn).")
+@click.option("--due", is_flag=True, help="Các chiến dịch có nguy cơ không đạt chỉ tiêu tuần/tháng này.")
+@click.option("--number", default="", metavar="SỐ", help='Số văn bản, in thành "Số: SỐ/BC-UBND".')
+@click.pass_context
+def report(
+    ctx: click.Context,
+    campaigns: tuple[str, ...],
+    period: str,
+    from_: str | None,
+    to: str | None,
+    fmt: str,
+    out: Path | None,
+    due: bool,
+    number: str,
+) -> None:
+    """Báo cáo kết quả phát sóng theo chỉ tiêu chiến dịch (chỉ tính các lượt đã phát thực tế)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    state = ctx.find_object(State)
+    assert state is not None
+    app = state.app
+    now = app.clock.now()
+    if due:
+        with app.tx() as s:
+            station = find_station(s, state.station)
+            items = reporting.due_items(s, station, now=now)
+            zone = reporting.station_zone(station)
+        if fmt == "json":
+            print_json([due_dict(i, zone) for i in items])
+        else:
+            print_due(items)
+        return
+    kind = parse_kind(period)
+    first, last = (parse_date(from_) if from_ else None), (parse_date(to) if to else None)
+    if first and last and last < first:
+        raise InputError("Ngày kết thúc trước ngày bắt đầu.", "Đổi lại --from và --to.")
+    codes = [c for c in campaigns if c != "all"] or None
+    with app.tx() as s:
+        station = find_station(s, state.station)
+        if fmt in ("pdf", "docx"):
+            today = local_date(now, reporting.station_zone(station))
+            target = out or Path(f"bao-cao-{station.code}-{kind.value}-{today}.{fmt}")
+            reporting.write_compliance_pdf(
+                s,
+                station,
+                codes,
+                kind,
+                now,
+                target,
+                first=first,
+                last=last,
+                place=app.config.station.place,
+                number=number,
+                fmt=fmt,
+            )
+            click.echo(f"Đã ghi báo cáo {target}")
+            return
+        reports = reporting.compliance_reports(s, station, codes, kind, now=now, first=first, last=last)
+    if fmt == "json":
+        payload = {"station": station.code, "reports": [compliance_dict(r) for r in reports]}
+        _emit((json.dumps(payload, ensure_ascii=False, indent=2) + "\n").encode("utf-8"), out)
+    elif fmt == "csv":
+        _emit(reporting.compliance_csv(station, reports), out)
+    else:
+        print_compliance(reports)
+
+
+@report.command("log")
+@click.option("--week", required=True, metavar="NGÀY", help="Một ngày bất kỳ trong tuần cần in.")
+@click.option("--format", "fmt", type=click.Choice(("pdf", "docx")), default="pdf", show_default=True)
+@click.option("-o", "--output", "out", type=click.Path(path_type=Path), help="Tệp ra.")
+@click.option("--number", default="", metavar="SỐ", help='Số văn bản, in thành "Số: SỐ/BC-UBND".')
+@pass_state
+def log_(state: State, week: str, fmt: str, out: Path | None, number: str) -> None:
+    """Sổ nhật ký chương trình phát thanh hàng tuần (PDF hoặc DOCX)."""
+    day: date = parse_date(week)
+    app = state.app
+    with app.tx() as s:
+        station = find_station(s, state.station)
+        document = reporting.programme_log_document(
+            s, station, day, now=app.clock.now(), place=app.config.station.place, number=number
+        )
+    year, number_of_week, _ = document.week.start.isocalendar()
+    target = out or Path(f"nhat-ky-{station.code}-{year}-W{number_of_week:02d}.{fmt}")
+    reporting.write_atomic(target, reporting.render_document(document, fmt))
+    click.echo(f"Đã ghi sổ nhật ký tuần {number_of_week}/{year}: {target} ({len(document.records)} dòng)")
+
+
+COMMANDS = [report]
