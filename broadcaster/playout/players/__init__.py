@@ -1,0 +1,1 @@
+"""Player implementations; `broadcaster.playout.player` is the public entry point."""

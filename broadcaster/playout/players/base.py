@@ -1,0 +1,166 @@
+"""What every player shares: the Player/Playback protocols, the result record and tool helpers."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import subprocess
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Protocol
+
+from broadcaster.errors import AudioError, PlayoutError, ToolMissingError
+
+# A process that claims success this much before the clip's end did not really play it all.
+EARLY_END_TOLERANCE_S = 0.25
+# How long stop() lets a player process exit on SIGTERM before it is killed.
+TERMINATE_GRACE_S = 1.0
+# Bound on every internal wait so no call can hang on a wedged process.
+INTERNAL_WAIT_S = 5.0
+
+
+@dataclass(frozen=True)
+class PlaybackResult:
+    """What actually played: instants (UTC), seconds played out of the clip, and why it ended."""
+
+    started_at: datetime
+    ended_at: datetime
+    played_s: float
+    clip_s: float
+    completed: bool
+    error: str | None = None
+    output: Path | None = None
+
+
+class Playback(Protocol):
+    """One prepared airing: start it at the set instant, wait for it, or cut it at once."""
+
+    def start(self) -> datetime:
+        """Begin audio now; return the UTC instant of the start call."""
+        ...
+
+    def wait(self, timeout: float | None = None) -> PlaybackResult | None:
+        """Block until the audio ends (result) or `timeout` seconds pass (None)."""
+        ...
+
+    def stop(self) -> PlaybackResult:
+        """Interrupt now (emergency, shutdown) and say how much played."""
+        ...
+
+    def close(self) -> None:
+        """Release processes and temporary files; stops the audio if still playing."""
+        ...
+
+
+class Player(Protocol):
+    """An audio output chosen by name; `prepare` does the slow work ahead of the set time."""
+
+    name: str
+
+    def prepare(self, path: Path) -> Playback:
+        """Decode/spawn for `path` so that a later `start()` is immediate."""
+        ...
+
+
+def require_binary(binary: str, package: str) -> str:
+    """Full path of `binary`, or ToolMissingError naming the Debian package to install."""
+    found = shutil.which(binary)
+    if found is None:
+        raise ToolMissingError(
+            f"Không tìm thấy chương trình '{binary}' cần để phát âm thanh.",
+            f"Cài đặt bằng lệnh: apt-get install {package}",
+        )
+    return found
+
+
+def require_file(path: Path) -> None:
+    """AudioError unless `path` is an existing file."""
+    if not path.is_file():
+        raise AudioError(
+            f"Không tìm thấy tệp âm thanh để phát: {path}",
+            "Hãy dựng lại chương trình phát (broadcaster speech render) rồi thử lại.",
+        )
+
+
+def decode(ffmpeg: str, src: Path, dst: Path, *, fmt: str, rate: int, channels: int) -> None:
+    """Decode `src` with ffmpeg into `dst` (`fmt` is 's16le' for raw PCM or 'wav')."""
+    argv = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(src), "-vn"]
+    argv += ["-ac", str(channels), "-ar", str(rate), "-c:a", "pcm_s16le", "-f", fmt, str(dst)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False)
+    if done.returncode != 0:
+        detail = done.stderr.strip().splitlines()[-1:] or ["?"]
+        raise AudioError(
+            f"Không giải mã được tệp âm thanh {src}: {detail[0]}",
+            "Kiểm tra tệp có bị hỏng không, hoặc dựng lại bản tin.",
+        )
+
+
+def probe_duration(ffprobe: str, path: Path) -> float:
+    """Duration of an audio file in seconds, read by ffprobe."""
+    argv = [ffprobe, "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    try:
+        return float(done.stdout.strip())
+    except ValueError:
+        raise AudioError(
+            f"Không đọc được độ dài tệp âm thanh {path}.",
+            "Kiểm tra tệp có bị hỏng không, hoặc dựng lại bản tin.",
+        ) from None
+
+
+class OutputTail:
+    """Drains a child's stderr in a thread, keeps its tail, and signals when a marker text appears."""
+
+    def __init__(self, stream: IO[bytes], marker: bytes | None = None, keep: int = 4096) -> None:
+        self._stream = stream
+        self._marker = marker
+        self._keep = keep
+        self._buf = b""
+        self._lock = threading.Lock()
+        self.marker_seen = threading.Event()
+        self.closed = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="player-stderr", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        read = getattr(self._stream, "read1", self._stream.read)
+        try:
+            while chunk := read(4096):
+                with self._lock:
+                    self._buf = (self._buf + chunk)[-self._keep :]
+                    if self._marker is not None and self._marker in self._buf:
+                        self.marker_seen.set()
+        except (OSError, ValueError):
+            pass  # the pipe was closed under us at shutdown: nothing left to read
+        finally:
+            with contextlib.suppress(OSError):
+                self._stream.close()
+            self.closed.set()
+
+    def text(self) -> str:
+        """The meaningful end of the output: progress lines dropped, one line."""
+        with self._lock:
+            raw = self._buf.decode("utf-8", "replace")
+        parts = [p.strip() for p in raw.replace("\r", "\n").split("\n")]
+        lines = [p for p in parts if p and not p.startswith("Time:") and "\x1b" not in p]
+        return " / ".join(lines[-3:])
+
+
+def terminate(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after a grace period; never blocks longer than a few seconds."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(TERMINATE_GRACE_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        try:
+            proc.wait(INTERNAL_WAIT_S)
+        except subprocess.TimeoutExpired:
+            raise PlayoutError(
+                f"Không dừng được tiến trình phát (pid {proc.pid}).",
+                "Hãy dừng tiến trình bằng tay (kill -9) và kiểm tra thiết bị âm thanh.",
+            ) from None
