@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,10 +13,12 @@ from sqlalchemy import select
 
 from broadcaster.app import REPO_ROOT, App
 from broadcaster.cli.common import State, pass_state, print_table
+from broadcaster.cli.report import print_compliance
 from broadcaster.domain import BulletinStatus, Role, SessionOccurrence
 from broadcaster.errors import InputError
-from broadcaster.schedules import load_schedule
-from broadcaster.services import bulletins, media, queue, stations
+from broadcaster.reports.periods import PeriodKind
+from broadcaster.schedules import ScheduleFile, load_schedule
+from broadcaster.services import bulletins, media, queue, reporting, stations
 from broadcaster.store.models import AsRunRow, StationRow, UserRow
 
 DEFAULT_SCHEDULE = REPO_ROOT / "schedules" / "phu-thu-2023.toml"
@@ -45,6 +48,13 @@ def demo(state: State, schedule_file: Path, items: int, lead: float) -> None:
     click.echo(f"1. Thư mục dữ liệu: {app.config.home}")
     app.init()
     sf = load_schedule(schedule_file)
+    today = app.clock.now().astimezone(ZoneInfo(sf.station.timezone)).date()
+    if not any(c.active_on(today) for c in sf.campaigns):
+        sf = shift_campaigns(sf, today)
+        click.echo(
+            "   Kế hoạch mẫu đã hết thời hạn: để chạy thử, các chiến dịch được tính từ hôm nay "
+            f"({today:%d/%m/%Y})."
+        )
     with app.tx() as s:
         summary = stations.import_schedule(s, sf, actor="demo", now=app.clock.now(), speak=app.speak)
     click.echo(
@@ -52,6 +62,35 @@ def demo(state: State, schedule_file: Path, items: int, lead: float) -> None:
     )
     station_row, chosen = _render_all(app, state.station or sf.station.code, items)
     _air(app, station_row.code, chosen, lead)
+    _report(app, station_row.code)
+
+
+def shift_campaigns(sf: ScheduleFile, first_day: date) -> ScheduleFile:
+    """The same plan with every campaign starting on `first_day`, each period keeping its length."""
+    campaigns = tuple(
+        dataclasses.replace(c, period_start=first_day, period_end=first_day + (c.period_end - c.period_start))
+        for c in sf.campaigns
+    )
+    return dataclasses.replace(sf, campaigns=campaigns)
+
+
+def _report(app: App, code: str) -> None:
+    now = app.clock.now()
+    with app.tx() as s:
+        station_row = stations.find_station(s, code)
+        today = now.astimezone(ZoneInfo(station_row.timezone)).date()
+        first = today.replace(day=1)
+        active = [c.code for c in stations.campaigns_domain(s, station_row.id) if c.active_on(today)]
+        reports = reporting.compliance_reports(
+            s, station_row, active, PeriodKind.MONTH, now=now, first=first, last=today
+        )
+        out = app.config.home / "reports" / f"bao-cao-{today:%Y-%m}.pdf"
+        reporting.write_compliance_pdf(
+            s, station_row, active, PeriodKind.MONTH, now, out, first=first, last=today
+        )
+    click.echo(f"\n6. Kết quả thực hiện chỉ tiêu tháng {today:%m/%Y} (chỉ tính các lượt đã phát thực tế):")
+    print_compliance(reports)
+    click.echo(f"\nBáo cáo in (PDF, thể thức Nghị định 30/2020/NĐ-CP): {out}")
 
 
 def _counts(created: dict[str, int]) -> str:
