@@ -127,11 +127,17 @@ def _import_users(
         user = session.scalar(select(UserRow).where(UserRow.name == spec.name))
         if user is None:
             session.add(
-                UserRow(name=spec.name, full_name=spec.full_name, role=spec.role.value, created_at=now)
+                UserRow(
+                    name=spec.name,
+                    full_name=spec.full_name,
+                    title=spec.title,
+                    role=spec.role.value,
+                    created_at=now,
+                )
             )
             summary.bump(summary.created, "user")
         else:
-            _set(user, summary, "user", full_name=spec.full_name, role=spec.role.value)
+            _set(user, summary, "user", full_name=spec.full_name, title=spec.title, role=spec.role.value)
     session.flush()
 
 

@@ -47,7 +47,9 @@ def require_role(session: Session, name: str | None, *roles: Role) -> UserRow:
     return user
 
 
-def add_user(session: Session, name: str, role: str, full_name: str, *, actor: str, now: datetime) -> UserRow:
+def add_user(
+    session: Session, name: str, role: str, full_name: str, *, actor: str, now: datetime, title: str = ""
+) -> UserRow:
     """Create a user; the name must be new and the role known."""
     try:
         role_value = Role(role)
@@ -60,7 +62,7 @@ def add_user(session: Session, name: str, role: str, full_name: str, *, actor: s
         raise InputError("Tên đăng nhập không hợp lệ.", "Dùng một từ không dấu cách, ví dụ 'lan.vhxh'.")
     if session.scalar(select(UserRow).where(UserRow.name == name)):
         raise InputError(f"Người dùng '{name}' đã có.", "Chọn tên khác.")
-    user = UserRow(name=name, role=role_value.value, full_name=full_name, created_at=now)
+    user = UserRow(name=name, role=role_value.value, full_name=full_name, title=title.strip(), created_at=now)
     session.add(user)
     session.flush()
     audit.record(

@@ -86,6 +86,7 @@ class UserRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     full_name: Mapped[str] = mapped_column(String(200), default="")
+    title: Mapped[str] = mapped_column(String(200), default="", server_default="")
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
     __table_args__ = (CheckConstraint("role IN ('officer','leader','operator','admin')", name="role"),)
