@@ -146,6 +146,18 @@ def gaps(airing_days: Iterable[date], start: date, cap: date) -> list[tuple[date
     return list(pairwise(edges))
 
 
+def report_range(campaign: Campaign, first: date | None, last: date | None, today: date) -> tuple[date, date]:
+    """The days a report covers: [first, last] within the campaign and not after today (else InputError)."""
+    first = max(first or campaign.period_start, campaign.period_start)
+    last = min(last or campaign.period_end, campaign.period_end, today)
+    if first > last:
+        raise InputError(
+            f"Khoảng báo cáo trống cho chiến dịch {campaign.code}: từ {first:%d/%m/%Y} đến {last:%d/%m/%Y}.",
+            "Chọn khoảng thời gian nằm trong thời hạn chiến dịch và không sau ngày hôm nay.",
+        )
+    return first, last
+
+
 def compliance_report(
     campaign: Campaign,
     records: Iterable[AsRunRecord],
@@ -160,13 +172,7 @@ def compliance_report(
     """Per-period compliance of one campaign over [first, last] (default: its whole period up to now)."""
     rules = rules or CountingRules()
     today = local_date(now, zone)
-    first = max(first or campaign.period_start, campaign.period_start)
-    last = min(last or campaign.period_end, campaign.period_end, today)
-    if first > last:
-        raise InputError(
-            f"Khoảng báo cáo trống cho chiến dịch {campaign.code}: từ {first:%d/%m/%Y} đến {last:%d/%m/%Y}.",
-            "Chọn khoảng thời gian nằm trong thời hạn chiến dịch và không sau ngày hôm nay.",
-        )
+    first, last = report_range(campaign, first, last, today)
     own = [r for r in records if r.campaign_code == campaign.code]
     dated = [(d, r) for r in own if (d := record_day(r, zone)) is not None]
     counted_days = [d for d, r in dated if counts_as_airing(r, rules)]
@@ -223,7 +229,7 @@ def _row(
         missed=sum(1 for r in inside if r.outcome is Outcome.MISSED),
         failed=sum(1 for r in inside if r.outcome is Outcome.FAILED),
         skipped=sum(1 for r in inside if r.outcome is Outcome.SKIPPED),
-        met=_verdict(airings, minutes, targets, longest, allowed, in_progress),
+        met=verdict(airings, minutes, targets, longest, allowed, in_progress),
     )
 
 
@@ -233,7 +239,7 @@ def _spans(index: int, a: date, b: date, first: date, last: date) -> bool:
     return begin <= last and b >= first
 
 
-def _verdict(
+def verdict(
     airings: int,
     minutes: float,
     targets: PeriodTargets,
@@ -241,6 +247,7 @@ def _verdict(
     allowed_gap: int | None,
     in_progress: bool,
 ) -> bool | None:
+    """A period's "met": None without targets, False past the gap limit, undecided while short and running."""
     if targets.airings is None and targets.minutes is None and allowed_gap is None:
         return None
     if allowed_gap is not None and longest_gap > allowed_gap:

@@ -1,20 +1,16 @@
-"""Proof of airtime from the database: as-run records, corrections, compliance in SQL, documents."""
+"""Proof of airtime from the database: as-run records, corrections, compliance aggregated in SQL.
+
+Printable documents and CSV live in services.documents and the per-day series arithmetic in
+reports.series; their public names are re-exported here so existing imports keep working.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-import os
-import secrets
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
-from functools import lru_cache
-from itertools import accumulate, groupby, pairwise
+from itertools import groupby
 from operator import itemgetter
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, Integer, and_, case, cast, func, literal_column, select, type_coerce
@@ -25,16 +21,9 @@ from broadcaster import airlog
 from broadcaster.domain import AsRunRecord, Campaign, Outcome, Priority, Role, Target, Trigger
 from broadcaster.errors import InputError, NotFoundError
 from broadcaster.reports import compliance as comp
-from broadcaster.reports.compliance import ComplianceReport, CountingRules, DueItem, PeriodCompliance
-from broadcaster.reports.export import BOM
-from broadcaster.reports.periods import Period, PeriodKind, local_date, period_containing, periods_overlapping
-from broadcaster.reports.printable import (
-    ComplianceDocument,
-    Letterhead,
-    ProgrammeLogDocument,
-    verdict_text,
-    vn_number,
-)
+from broadcaster.reports.compliance import ComplianceReport, CountingRules, DueItem
+from broadcaster.reports.periods import PeriodKind, local_date
+from broadcaster.reports.series import METRICS, DaySeries, Series, record_metrics, report_from_series
 from broadcaster.services import audit
 from broadcaster.services.users import require_role
 from broadcaster.store.models import (
@@ -44,8 +33,78 @@ from broadcaster.store.models import (
     CampaignRow,
     StationRow,
     TargetRow,
-    UserRow,
 )
+
+if TYPE_CHECKING:
+    # services.documents builds on the loaders below, so it is imported on first use (see __getattr__).
+    from broadcaster.services.documents import (
+        COMPLIANCE_CSV_HEADER,
+        compliance_csv,
+        compliance_document,
+        letterhead,
+        place_from_ward,
+        programme_log_document,
+        render_document,
+        write_atomic,
+        write_compliance_pdf,
+    )
+
+__all__ = [
+    "COMPLIANCE_CSV_HEADER",
+    "METRICS",
+    "DaySeries",
+    "Series",
+    "compliance_csv",
+    "compliance_document",
+    "compliance_reports",
+    "correct",
+    "corrections_of",
+    "day_series",
+    "district_compliance",
+    "due_items",
+    "letterhead",
+    "load_records",
+    "place_from_ward",
+    "planned_airings",
+    "programme_log_document",
+    "record_metrics",
+    "render_document",
+    "report_from_series",
+    "select_campaigns",
+    "station_campaigns",
+    "station_zone",
+    "superseded_ids",
+    "write_atomic",
+    "write_compliance_pdf",
+]
+_DOCUMENT_NAMES = frozenset(
+    {
+        "COMPLIANCE_CSV_HEADER",
+        "compliance_csv",
+        "compliance_document",
+        "letterhead",
+        "place_from_ward",
+        "programme_log_document",
+        "render_document",
+        "write_atomic",
+        "write_compliance_pdf",
+    }
+)
+
+
+def __getattr__(name: str) -> object:
+    """The names moved to services.documents, loaded on first use (documents imports this module)."""
+    if name in _DOCUMENT_NAMES:
+        from broadcaster.services import documents
+
+        return getattr(documents, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The module's names including the lazily re-exported ones (for dir() and help())."""
+    return sorted({*globals(), *__all__})
+
 
 _EPS = 1e-9
 _RECORD_COLUMNS = (
@@ -185,56 +244,7 @@ def correct(
     return row
 
 
-# Per-day metrics, in this order, in a DaySeries and in the SQL aggregate.
-METRICS = ("airings", "played_ms", "interrupted", "missed", "failed", "skipped")
 _EPOCH = date(1970, 1, 1).toordinal()
-
-
-@dataclass
-class DaySeries:
-    """One campaign at one station: sorted local-day ordinals and, per METRICS entry, that day's total."""
-
-    days: list[int] = field(default_factory=list)
-    columns: list[list[int]] = field(default_factory=lambda: [[] for _ in METRICS])
-    _prefix: list[list[int]] | None = field(default=None, repr=False, compare=False)
-    _counted: list[int] | None = field(default=None, repr=False, compare=False)
-
-    @classmethod
-    def from_map(cls, by_day: dict[int, list[int]]) -> DaySeries:
-        """From {day ordinal: metrics}, dropping days left empty."""
-        days = sorted(d for d, values in by_day.items() if any(values))
-        return cls(days, [[by_day[d][m] for d in days] for m in range(len(METRICS))])
-
-    def to_map(self) -> dict[int, list[int]]:
-        """{day ordinal: metrics}, for merging."""
-        return {d: [col[i] for col in self.columns] for i, d in enumerate(self.days)}
-
-    def prefix(self) -> list[list[int]]:
-        """Running totals per metric, with a leading 0 (period sums are two lookups)."""
-        if self._prefix is None:
-            self._prefix = [list(accumulate(column, initial=0)) for column in self.columns]
-        return self._prefix
-
-    def counted_days(self) -> list[int]:
-        """The days with at least one counted airing, in order."""
-        if self._counted is None:
-            self._counted = [d for d, n in zip(self.days, self.columns[0], strict=True) if n > 0]
-        return self._counted
-
-
-def record_metrics(record: AsRunRecord, rules: CountingRules) -> list[int]:
-    """The contribution of one record in METRICS order, by the rules of reports.compliance."""
-    return [
-        int(comp.counts_as_airing(record, rules)),
-        round(comp.counted_minutes(record) * 60000),
-        int(record.outcome is Outcome.INTERRUPTED),
-        int(record.outcome is Outcome.MISSED),
-        int(record.outcome is Outcome.FAILED),
-        int(record.outcome is Outcome.SKIPPED),
-    ]
-
-
-Series = dict[tuple[int, str], DaySeries]
 
 
 def _fixed_offset(zone: tzinfo, first: date, last: date) -> timedelta | None:
@@ -304,14 +314,6 @@ def day_series(
     if corrected:
         _take_superseded(session, out, stations, codes, rules)
     return out
-
-
-def _counted(rules: CountingRules) -> ColumnElement[bool]:
-    """The same rule as compliance.counts_as_airing: played / clip + eps >= fraction, multiplied out."""
-    outcome, played, clip = AsRunRow.outcome, AsRunRow.played_ms, AsRunRow.clip_ms
-    return (outcome == "completed") | and_(
-        outcome == "interrupted", clip > 0, played + _EPS * clip >= rules.min_played_fraction * clip
-    )
 
 
 _DAY_SPAN = 2_000_000  # day numbers (days since 1970, shifted by 1,000,000) fit below this
@@ -493,107 +495,6 @@ def _take_superseded(
         out.update({(st.id, code): DaySeries.from_map(m) for code, m in maps.items()})
 
 
-@dataclass(frozen=True)
-class _Frame:
-    """One period of a report as a campaign sees it: the same for every station running the campaign."""
-
-    period: Period
-    active_from: date
-    active_to: date
-    lo: int  # ordinals of active_from and active_to
-    hi: int
-    partial: bool
-    in_progress: bool
-    targets: comp.PeriodTargets
-
-
-@lru_cache(maxsize=512)
-def _frames(
-    kind: PeriodKind, first: date, last: date, c_start: date, c_end: date, target: Target, today: date
-) -> tuple[_Frame, ...]:
-    frames = []
-    for period in periods_overlapping(kind, first, last):
-        active_from, active_to = max(period.start, c_start), min(period.end, c_end)
-        frames.append(
-            _Frame(
-                period,
-                active_from,
-                active_to,
-                active_from.toordinal(),
-                active_to.toordinal(),
-                (active_from, active_to) != (period.start, period.end),
-                active_from <= today <= active_to,
-                comp.period_targets(target, kind, active_from, active_to),
-            )
-        )
-    return tuple(frames)
-
-
-def report_from_series(
-    campaign: Campaign,
-    series: DaySeries,
-    kind: PeriodKind,
-    *,
-    now: datetime,
-    zone: tzinfo,
-    first: date | None = None,
-    last: date | None = None,
-    rules: CountingRules | None = None,
-) -> ComplianceReport:
-    """The same report as compliance.compliance_report, computed from per-day totals (tested equal)."""
-    rules = rules or CountingRules()
-    today = local_date(now, zone)
-    first = max(first or campaign.period_start, campaign.period_start)
-    last = min(last or campaign.period_end, campaign.period_end, today)
-    if first > last:
-        raise InputError(
-            f"Khoảng báo cáo trống cho chiến dịch {campaign.code}: từ {first:%d/%m/%Y} đến {last:%d/%m/%Y}.",
-            "Chọn khoảng thời gian nằm trong thời hạn chiến dịch và không sau ngày hôm nay.",
-        )
-    days, prefix = series.days, series.prefix()
-    # Gaps as in compliance.gaps: between counted days, from the campaign's first day to min(end, today).
-    start, cap = campaign.period_start.toordinal(), min(campaign.period_end, today).toordinal()
-    counted = series.counted_days()
-    points = counted[bisect_left(counted, start) : bisect_right(counted, cap)]
-    edges = [start, *points, cap] if cap >= start else []
-    lengths = [b - a for a, b in pairwise(edges)]
-    # A gap (a, b) is reported in every period it spans: a..b for the first gap, a+1..b after.
-    begins = [a if i == 0 else a + 1 for i, a in enumerate(edges[:-1])]
-    ends = edges[1:]
-    allowed = campaign.target.max_gap_days
-    rows = []
-    frames = _frames(kind, first, last, campaign.period_start, campaign.period_end, campaign.target, today)
-    for f in frames:
-        lo, hi = bisect_left(days, f.lo), bisect_right(days, f.hi)
-        airings, played_ms, interrupted, missed, failed, skipped = (p[hi] - p[lo] for p in prefix)
-        longest = max(lengths[bisect_left(ends, f.lo) : bisect_right(begins, f.hi)], default=0)
-        minutes = round(played_ms / 60000, 2)
-        rows.append(
-            PeriodCompliance(
-                period=f.period,
-                active_from=f.active_from,
-                active_to=f.active_to,
-                partial=f.partial,
-                in_progress=f.in_progress,
-                airings=airings,
-                minutes=minutes,
-                interrupted=interrupted,
-                target_airings=f.targets.airings,
-                target_minutes=f.targets.minutes,
-                longest_gap_days=longest,
-                allowed_gap_days=allowed,
-                missed=missed,
-                failed=failed,
-                skipped=skipped,
-                # Shared with the pure path so both judge a period the same way.
-                met=comp._verdict(airings, minutes, f.targets, longest, allowed, f.in_progress),
-            )
-        )
-    return ComplianceReport(
-        campaign.code, campaign.title, campaign.plan_ref, kind, str(zone), now, rules, tuple(rows)
-    )
-
-
 def _campaign(row: CampaignRow, t: TargetRow | None) -> Campaign:
     target = (
         Target(t.min_airings_per_week, t.min_airings_per_month, t.min_minutes_per_month, t.max_gap_days)
@@ -737,199 +638,6 @@ def due_items(
     return comp.due(
         campaigns, records, planned_airings(session, station, now), now=now, zone=zone, rules=rules
     )
-
-
-def write_atomic(path: Path, data: bytes) -> Path:
-    """Write a file whole or not at all (temp file in the same folder, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Not mkstemp: its 0600 mode would survive the rename; "x" mode gives the usual umask permissions.
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        with tmp.open("xb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
-def place_from_ward(ward: str) -> str:
-    """The place name of a date line from the ward's name: "Phường Phú Thứ" → "Phú Thứ"."""
-    for prefix in ("Phường ", "Xã ", "Thị trấn ", "Đặc khu "):
-        if ward.startswith(prefix):
-            return ward[len(prefix) :].strip()
-    return ward.strip()
-
-
-def letterhead(
-    session: Session, station: StationRow, *, issued_on: date, place: str = "", number: str = ""
-) -> Letterhead:
-    """Issuing body from the station's ward, signer from the leader in the database, place and number."""
-    ward = station.ward or station.name
-    leader = session.scalar(select(UserRow).where(UserRow.role == Role.LEADER.value).order_by(UserRow.name))
-    return Letterhead(
-        issued_on=issued_on,
-        signer_name=(leader.full_name or leader.name) if leader else "",
-        issuing_body=ward.upper(),
-        place=place or place_from_ward(ward),
-        number=number,
-    )
-
-
-_KIND_VI = {
-    PeriodKind.WEEK: "tuần",
-    PeriodKind.MONTH: "tháng",
-    PeriodKind.QUARTER: "quý",
-    PeriodKind.YEAR: "năm",
-}
-
-
-def compliance_document(
-    session: Session,
-    station: StationRow,
-    campaign_codes: Sequence[str] | None,
-    kind: PeriodKind,
-    *,
-    now: datetime,
-    first: date | None = None,
-    last: date | None = None,
-    place: str = "",
-    number: str = "",
-    rules: CountingRules | None = None,
-) -> ComplianceDocument:
-    """The printable compliance report of a station: one table per campaign and a weekly airtime chart."""
-    reports = compliance_reports(
-        session, station, campaign_codes, kind, now=now, first=first, last=last, rules=rules
-    )
-    weekly = compliance_reports(
-        session, station, campaign_codes, PeriodKind.WEEK, now=now, first=first, last=last, rules=rules
-    )
-    start = min(r.rows[0].active_from for r in reports)
-    end = max(r.rows[-1].active_to for r in reports)
-    chain = airlog.verify(session, station.id)
-    proof = (
-        f"Số liệu lấy từ nhật ký phát sóng của đài ({chain.rows} dòng, kiểm tra chuỗi băm: "
-        + ("nguyên vẹn" if chain.ok else "KHÔNG nguyên vẹn")
-        + f"; mã băm cuối {chain.head_hash[:16]})."
-    )
-    return ComplianceDocument(
-        letterhead=letterhead(
-            session, station, issued_on=local_date(now, station_zone(station)), place=place, number=number
-        ),
-        station_name=station.name,
-        subject=f"Kết quả phát sóng tuyên truyền theo {_KIND_VI[kind]}, từ ngày {start:%d/%m/%Y} "
-        f"đến ngày {end:%d/%m/%Y}",
-        reports=tuple(reports),
-        weekly=tuple(weekly),
-        intro=f"{station.name} báo cáo kết quả phát sóng các chiến dịch tuyên truyền như sau. {proof}",
-        zone_name=station.timezone,
-    )
-
-
-def programme_log_document(
-    session: Session, station: StationRow, week_of: date, *, now: datetime, place: str = "", number: str = ""
-) -> ProgrammeLogDocument:
-    """The weekly programme log of the ISO week containing `week_of` (corrections applied)."""
-    zone = station_zone(station)
-    week = period_containing(PeriodKind.WEEK, week_of)
-    records = load_records(session, station, start=week.start_instant(zone), end=week.end_instant(zone))
-    return ProgrammeLogDocument(
-        letterhead=letterhead(session, station, issued_on=local_date(now, zone), place=place, number=number),
-        station_name=station.name,
-        week=week,
-        records=tuple(records),
-        zone=zone,
-    )
-
-
-def render_document(document: ComplianceDocument | ProgrammeLogDocument, fmt: str) -> bytes:
-    """PDF or DOCX bytes of a printable document."""
-    if fmt not in ("pdf", "docx"):
-        raise InputError(f"Định dạng in không hỗ trợ: {fmt!r}", "Dùng pdf hoặc docx.")
-    # reportlab and python-docx load slowly: only commands that print pay for them.
-    from broadcaster.reports import docx, pdf
-    from broadcaster.reports.fonts import find_serif_fonts
-
-    if isinstance(document, ProgrammeLogDocument):
-        if fmt == "pdf":
-            return pdf.programme_log_pdf(document, find_serif_fonts())
-        return docx.programme_log_docx(document)
-    if fmt == "pdf":
-        return pdf.compliance_pdf(document, find_serif_fonts())
-    return docx.compliance_docx(document, find_serif_fonts())
-
-
-def write_compliance_pdf(
-    session: Session,
-    station: StationRow,
-    campaign_codes: Sequence[str] | None,
-    period: PeriodKind,
-    now: datetime,
-    out_path: Path,
-    *,
-    first: date | None = None,
-    last: date | None = None,
-    place: str = "",
-    number: str = "",
-    fmt: str = "pdf",
-) -> Path:
-    """Build the compliance report and write it (PDF by default, or DOCX) atomically to `out_path`."""
-    document = compliance_document(
-        session, station, campaign_codes, period, now=now, first=first, last=last, place=place, number=number
-    )
-    return write_atomic(out_path, render_document(document, fmt))
-
-
-COMPLIANCE_CSV_HEADER = (
-    "Đài",
-    "Chiến dịch",
-    "Kỳ",
-    "Từ ngày",
-    "Đến ngày",
-    "Số lượt phát",
-    "Số phút phát",
-    "Chỉ tiêu lượt",
-    "Chỉ tiêu phút",
-    "Đánh giá",
-    "Khoảng cách dài nhất (ngày)",
-    "Khoảng cách cho phép (ngày)",
-    "Lượt bị lỡ",
-    "Lượt lỗi",
-    "Lượt bỏ qua",
-)
-
-
-def compliance_csv(station: StationRow, reports: Sequence[ComplianceReport]) -> bytes:
-    """Compliance rows as CSV for Excel: UTF-8 with BOM, CRLF, decimal comma, Vietnamese headers."""
-    buffer = io.StringIO(newline="")
-    buffer.write(BOM)
-    writer = csv.writer(buffer)
-    writer.writerow(COMPLIANCE_CSV_HEADER)
-    for report in reports:
-        for row in report.rows:
-            writer.writerow(
-                [
-                    station.code,
-                    report.campaign_code,
-                    row.period.label,
-                    f"{row.active_from:%d/%m/%Y}",
-                    f"{row.active_to:%d/%m/%Y}",
-                    row.airings,
-                    vn_number(row.minutes, 2),
-                    "" if row.target_airings is None else row.target_airings,
-                    "" if row.target_minutes is None else vn_number(row.target_minutes, 2),
-                    verdict_text(row),
-                    row.longest_gap_days,
-                    "" if row.allowed_gap_days is None else row.allowed_gap_days,
-                    row.missed,
-                    row.failed,
-                    row.skipped,
-                ]
-            )
-    return buffer.getvalue().encode("utf-8")
 
 
 def corrections_of(session: Session, station: StationRow) -> dict[int, int]:

@@ -1,0 +1,235 @@
+"""Printable and exported reports of a station: letterhead, PDF/DOCX documents, CSV, atomic file writes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import secrets
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from broadcaster import airlog
+from broadcaster.domain import Role
+from broadcaster.errors import InputError
+from broadcaster.reports.compliance import ComplianceReport, CountingRules
+from broadcaster.reports.export import BOM
+from broadcaster.reports.periods import PeriodKind, local_date, period_containing
+from broadcaster.reports.printable import (
+    ComplianceDocument,
+    Letterhead,
+    ProgrammeLogDocument,
+    verdict_text,
+    vn_number,
+)
+from broadcaster.services.reporting import compliance_reports, load_records, station_zone
+from broadcaster.store.models import StationRow, UserRow
+
+__all__ = [
+    "COMPLIANCE_CSV_HEADER",
+    "compliance_csv",
+    "compliance_document",
+    "letterhead",
+    "place_from_ward",
+    "programme_log_document",
+    "render_document",
+    "write_atomic",
+    "write_compliance_pdf",
+]
+
+
+def write_atomic(path: Path, data: bytes) -> Path:
+    """Write a file whole or not at all (temp file in the same folder, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Not mkstemp: its 0600 mode would survive the rename; "x" mode gives the usual umask permissions.
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        with tmp.open("xb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def place_from_ward(ward: str) -> str:
+    """The place name of a date line from the ward's name: "Phường Phú Thứ" → "Phú Thứ"."""
+    for prefix in ("Phường ", "Xã ", "Thị trấn ", "Đặc khu "):
+        if ward.startswith(prefix):
+            return ward[len(prefix) :].strip()
+    return ward.strip()
+
+
+def letterhead(
+    session: Session, station: StationRow, *, issued_on: date, place: str = "", number: str = ""
+) -> Letterhead:
+    """Issuing body from the station's ward, signer from the leader in the database, place and number."""
+    ward = station.ward or station.name
+    leader = session.scalar(select(UserRow).where(UserRow.role == Role.LEADER.value).order_by(UserRow.name))
+    return Letterhead(
+        issued_on=issued_on,
+        signer_name=(leader.full_name or leader.name) if leader else "",
+        issuing_body=ward.upper(),
+        place=place or place_from_ward(ward),
+        number=number,
+    )
+
+
+_KIND_VI = {
+    PeriodKind.WEEK: "tuần",
+    PeriodKind.MONTH: "tháng",
+    PeriodKind.QUARTER: "quý",
+    PeriodKind.YEAR: "năm",
+}
+
+
+def compliance_document(
+    session: Session,
+    station: StationRow,
+    campaign_codes: Sequence[str] | None,
+    kind: PeriodKind,
+    *,
+    now: datetime,
+    first: date | None = None,
+    last: date | None = None,
+    place: str = "",
+    number: str = "",
+    rules: CountingRules | None = None,
+) -> ComplianceDocument:
+    """The printable compliance report of a station: one table per campaign and a weekly airtime chart."""
+    reports = compliance_reports(
+        session, station, campaign_codes, kind, now=now, first=first, last=last, rules=rules
+    )
+    weekly = compliance_reports(
+        session, station, campaign_codes, PeriodKind.WEEK, now=now, first=first, last=last, rules=rules
+    )
+    start = min(r.rows[0].active_from for r in reports)
+    end = max(r.rows[-1].active_to for r in reports)
+    chain = airlog.verify(session, station.id)
+    proof = (
+        f"Số liệu lấy từ nhật ký phát sóng của đài ({chain.rows} dòng, kiểm tra chuỗi băm: "
+        + ("nguyên vẹn" if chain.ok else "KHÔNG nguyên vẹn")
+        + f"; mã băm cuối {chain.head_hash[:16]})."
+    )
+    return ComplianceDocument(
+        letterhead=letterhead(
+            session, station, issued_on=local_date(now, station_zone(station)), place=place, number=number
+        ),
+        station_name=station.name,
+        subject=f"Kết quả phát sóng tuyên truyền theo {_KIND_VI[kind]}, từ ngày {start:%d/%m/%Y} "
+        f"đến ngày {end:%d/%m/%Y}",
+        reports=tuple(reports),
+        weekly=tuple(weekly),
+        intro=f"{station.name} báo cáo kết quả phát sóng các chiến dịch tuyên truyền như sau. {proof}",
+        zone_name=station.timezone,
+    )
+
+
+def programme_log_document(
+    session: Session, station: StationRow, week_of: date, *, now: datetime, place: str = "", number: str = ""
+) -> ProgrammeLogDocument:
+    """The weekly programme log of the ISO week containing `week_of` (corrections applied)."""
+    zone = station_zone(station)
+    week = period_containing(PeriodKind.WEEK, week_of)
+    records = load_records(session, station, start=week.start_instant(zone), end=week.end_instant(zone))
+    return ProgrammeLogDocument(
+        letterhead=letterhead(session, station, issued_on=local_date(now, zone), place=place, number=number),
+        station_name=station.name,
+        week=week,
+        records=tuple(records),
+        zone=zone,
+    )
+
+
+def render_document(document: ComplianceDocument | ProgrammeLogDocument, fmt: str) -> bytes:
+    """PDF or DOCX bytes of a printable document."""
+    if fmt not in ("pdf", "docx"):
+        raise InputError(f"Định dạng in không hỗ trợ: {fmt!r}", "Dùng pdf hoặc docx.")
+    # reportlab and python-docx load slowly: only commands that print pay for them.
+    from broadcaster.reports import docx, pdf
+    from broadcaster.reports.fonts import find_serif_fonts
+
+    if isinstance(document, ProgrammeLogDocument):
+        if fmt == "pdf":
+            return pdf.programme_log_pdf(document, find_serif_fonts())
+        return docx.programme_log_docx(document)
+    if fmt == "pdf":
+        return pdf.compliance_pdf(document, find_serif_fonts())
+    return docx.compliance_docx(document, find_serif_fonts())
+
+
+def write_compliance_pdf(
+    session: Session,
+    station: StationRow,
+    campaign_codes: Sequence[str] | None,
+    period: PeriodKind,
+    now: datetime,
+    out_path: Path,
+    *,
+    first: date | None = None,
+    last: date | None = None,
+    place: str = "",
+    number: str = "",
+    fmt: str = "pdf",
+) -> Path:
+    """Build the compliance report and write it (PDF by default, or DOCX) atomically to `out_path`."""
+    document = compliance_document(
+        session, station, campaign_codes, period, now=now, first=first, last=last, place=place, number=number
+    )
+    return write_atomic(out_path, render_document(document, fmt))
+
+
+COMPLIANCE_CSV_HEADER = (
+    "Đài",
+    "Chiến dịch",
+    "Kỳ",
+    "Từ ngày",
+    "Đến ngày",
+    "Số lượt phát",
+    "Số phút phát",
+    "Chỉ tiêu lượt",
+    "Chỉ tiêu phút",
+    "Đánh giá",
+    "Khoảng cách dài nhất (ngày)",
+    "Khoảng cách cho phép (ngày)",
+    "Lượt bị lỡ",
+    "Lượt lỗi",
+    "Lượt bỏ qua",
+)
+
+
+def compliance_csv(station: StationRow, reports: Sequence[ComplianceReport]) -> bytes:
+    """Compliance rows as CSV for Excel: UTF-8 with BOM, CRLF, decimal comma, Vietnamese headers."""
+    buffer = io.StringIO(newline="")
+    buffer.write(BOM)
+    writer = csv.writer(buffer)
+    writer.writerow(COMPLIANCE_CSV_HEADER)
+    for report in reports:
+        for row in report.rows:
+            writer.writerow(
+                [
+                    station.code,
+                    report.campaign_code,
+                    row.period.label,
+                    f"{row.active_from:%d/%m/%Y}",
+                    f"{row.active_to:%d/%m/%Y}",
+                    row.airings,
+                    vn_number(row.minutes, 2),
+                    "" if row.target_airings is None else row.target_airings,
+                    "" if row.target_minutes is None else vn_number(row.target_minutes, 2),
+                    verdict_text(row),
+                    row.longest_gap_days,
+                    "" if row.allowed_gap_days is None else row.allowed_gap_days,
+                    row.missed,
+                    row.failed,
+                    row.skipped,
+                ]
+            )
+    return buffer.getvalue().encode("utf-8")
