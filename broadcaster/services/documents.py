@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import secrets
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -76,10 +77,17 @@ def letterhead(
     return Letterhead(
         issued_on=issued_on,
         signer_name=(leader.full_name or leader.name) if leader else "",
+        signer_title=signer_title(leader.title if leader else ""),
         issuing_body=ward.upper(),
         place=place or place_from_ward(ward),
         number=number,
     )
+
+
+def signer_title(title: str) -> str:
+    """The signature block's office line from a user's title: "Phó Chủ tịch UBND phường" → "PHÓ CHỦ TỊCH"."""
+    office = re.split(r"\s+(?:UBND|Ủy ban|ỦY BAN)\b", title.strip(), maxsplit=1)[0].strip()
+    return office.upper() if office else "CHỦ TỊCH"
 
 
 _KIND_VI = {
