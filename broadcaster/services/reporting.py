@@ -1,21 +1,18 @@
 """Proof of airtime from the database: as-run records, corrections, compliance aggregated in SQL.
 
-Printable documents and CSV live in services.documents and the per-day series arithmetic in
-reports.series; their public names are re-exported here so existing imports keep working.
+Printable documents and CSV live in services.documents, the per-day totals in services.day_totals and
+the per-day series arithmetic in reports.series; their public names are re-exported here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time, timedelta, tzinfo
-from itertools import groupby
-from operator import itemgetter
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, and_, case, cast, func, literal_column, select, type_coerce
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from broadcaster import airlog
 from broadcaster.domain import AsRunRecord, Campaign, Outcome, Priority, Role, Target, Trigger
@@ -25,6 +22,7 @@ from broadcaster.reports.compliance import ComplianceReport, CountingRules, DueI
 from broadcaster.reports.periods import PeriodKind, local_date
 from broadcaster.reports.series import METRICS, DaySeries, Series, record_metrics, report_from_series
 from broadcaster.services import audit
+from broadcaster.services.day_totals import day_series
 from broadcaster.services.users import require_role
 from broadcaster.store.models import (
     AiringRow,
@@ -106,7 +104,6 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
 
 
-_EPS = 1e-9
 _RECORD_COLUMNS = (
     AsRunRow.id,
     AsRunRow.campaign_code,
@@ -242,257 +239,6 @@ def correct(
         reason=reason.strip(),
     )
     return row
-
-
-_EPOCH = date(1970, 1, 1).toordinal()
-
-
-def _fixed_offset(zone: tzinfo, first: date, last: date) -> timedelta | None:
-    """The zone's UTC offset if it is the same on every day of [first, last] (Vietnam: +7 since 1975)."""
-    offsets = {
-        datetime.combine(first + timedelta(days=n), time(0), zone).utcoffset()
-        for n in range(0, (last - first).days + 1)
-    }
-    return offsets.pop() if len(offsets) == 1 else None
-
-
-def _local_day(session: Session, zone: tzinfo, first: date, last: date) -> ColumnElement[Any] | None:
-    """SQL for a row's local day (actual, else planned start): a date on PostgreSQL, else days since 1970."""
-    anchor = func.coalesce(AsRunRow.actual_start, AsRunRow.planned_start)
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(func.timezone(str(zone), anchor), Date)
-    offset = _fixed_offset(zone, first, last)
-    if offset is None:
-        return None
-    # SQLite stores naive UTC text; a fixed shift gives the local day exactly, as an integer (cheap to read).
-    # Literals, not bound parameters: SQLite then sees GROUP BY and ORDER BY as the same expression and
-    # sorts once.
-    shift: ColumnElement[str] = literal_column(f"'{int(offset.total_seconds() // 60):+d} minutes'")
-    return cast(func.julianday(anchor, shift) - literal_column("2440587.5"), Integer)
-
-
-def day_series(
-    session: Session,
-    stations: Sequence[StationRow],
-    campaigns: Sequence[Campaign],
-    *,
-    now: datetime,
-    rules: CountingRules,
-) -> Series:
-    """Per (station id, campaign code), the totals of every local day, aggregated in SQL (GROUP BY).
-
-    Rows replaced by a correction are taken away afterwards (corrections are rare, so this costs one
-    small extra query only when the aggregate saw a correction). A zone whose offset changes over the
-    campaigns' span on SQLite falls back to reading the rows.
-    """
-    out: Series = {}
-    codes = sorted({c.code for c in campaigns})
-    if not stations or not codes:
-        return out
-    first = min(c.period_start for c in campaigns) - timedelta(days=2)
-    last = max(max(c.period_end for c in campaigns), now.date()) + timedelta(days=2)
-    by_zone: dict[str, list[StationRow]] = {}
-    for st in stations:
-        by_zone.setdefault(st.timezone, []).append(st)
-    corrected = False
-    for zone_name, group in by_zone.items():
-        zone = ZoneInfo(zone_name)
-        day = _local_day(session, zone, first, last)
-        ids = [st.id for st in group]
-        if day is not None and session.get_bind().dialect.name != "sqlite":
-            corrected |= _aggregate(session, out, ids, codes, day, rules)
-            continue
-        streamed = _stream(session, out, ids, codes, day, rules) if day is not None else None
-        if streamed is not None:
-            corrected |= streamed
-            continue
-        for st in group:  # the exact, slower path: read the records
-            maps: dict[str, dict[int, list[int]]] = {}
-            for rec in load_records(session, st, campaign_codes=codes):
-                _add(maps, rec, zone, rules, 1)
-            out.update({(st.id, code): DaySeries.from_map(m) for code, m in maps.items()})
-    if corrected:
-        _take_superseded(session, out, stations, codes, rules)
-    return out
-
-
-_DAY_SPAN = 2_000_000  # day numbers (days since 1970, shifted by 1,000,000) fit below this
-_BITS = 28  # bits for one packed duration in milliseconds
-_CAP = (1 << _BITS) - 2  # the largest duration packed as itself (about 74 hours)
-
-
-def _stream(
-    session: Session,
-    out: Series,
-    station_ids: list[int],
-    codes: list[str],
-    day: ColumnElement[Any],
-    rules: CountingRules,
-) -> bool | None:
-    """SQLite: one pass over the rows, two integers each, summed per day with numpy; None: use records.
-
-    SQLite has no hash aggregation: a GROUP BY on the local day sorts every row (measured 3.3× a
-    plain COUNT/SUM over the same rows at 250,000 rows, before any Python work), while reading two
-    integers per row and summing with numpy costs about 2.2× (scripts/bench/report_scale.py).
-    """
-    import numpy as np  # only large reports need it; keeps the CLI's start-up light
-
-    outcome = AsRunRow.outcome
-
-    def bit(condition: ColumnElement[bool]) -> ColumnElement[int]:
-        return type_coerce(condition, Integer)  # SQLite comparisons are already 0 or 1: no CAST per row
-
-    code_index: Any = (
-        case({code: n for n, code in enumerate(codes)}, value=AsRunRow.campaign_code, else_=-1)
-        if len(codes) > 1
-        else literal_column("0")
-    )
-    key = (AsRunRow.station_id * 64 + code_index) * _DAY_SPAN + func.ifnull(day + 1_000_000, 0)
-    flags = (
-        bit(outcome == "completed")
-        + 2 * bit(outcome == "interrupted")
-        + 4 * bit(outcome == "missed")
-        + 8 * bit(outcome == "failed")
-        + 16 * bit(outcome == "skipped")
-        + 32 * bit(AsRunRow.corrects_id.is_not(None))
-    )
-    # Two integers per row instead of four: the DB-API builds one Python object per value, which is
-    # most of the cost. Durations are clamped to [-1, _CAP] and shifted by one to pack them; a row at
-    # either bound (never seen in a real log: 74 hours) sends the caller to the exact path.
-    shifted_played = func.min(func.max(AsRunRow.played_ms, -1), _CAP) + 1
-    shifted_clip = func.min(func.max(AsRunRow.clip_ms, -1), _CAP) + 1
-    packed = flags + 64 * shifted_played + (64 << _BITS) * shifted_clip
-    q = select(key, packed).where(AsRunRow.campaign_code.in_(codes))
-    if len(station_ids) == 1:
-        q = q.where(AsRunRow.station_id == station_ids[0])
-    # The DB-API cursor of the session's own connection: plain tuples, which numpy reads in C.
-    cursor = session.connection().connection.cursor()
-    try:
-        cursor.execute(_compiled(session, q))
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    if not rows:
-        return False
-    data = np.array(rows, dtype=np.int64)
-    flag = data[:, 1] & 63
-    played = ((data[:, 1] >> 6) & ((1 << _BITS) - 1)) - 1
-    clip = (data[:, 1] >> (6 + _BITS)) - 1
-    if (played < 0).any() or (clip < 0).any() or (played >= _CAP).any() or (clip >= _CAP).any():
-        return None
-    completed, interrupted = (flag & 1) > 0, (flag & 2) > 0
-    # compliance.counts_as_airing, vectorised: played / clip + eps >= fraction, multiplied out.
-    heard = played + _EPS * clip >= rules.min_played_fraction * clip
-    counted = completed | (interrupted & (clip > 0) & heard)
-    keys, where = np.unique(data[:, 0], return_inverse=True)
-
-    def total(weights: Any) -> Any:
-        return np.bincount(where, weights=weights, minlength=len(keys))
-
-    sums = [total(counted), total(np.where(completed | interrupted, played, 0))]
-    sums += [total((flag >> b) & 1) for b in (1, 2, 3, 4)]
-    groups, offsets = np.divmod(keys, _DAY_SPAN)
-    dated = offsets > 0  # 0: neither an actual nor a planned start
-    wanted = set(station_ids)
-    for group in np.unique(groups[dated]).tolist():
-        station_id, code_at = divmod(group, 64)
-        if station_id not in wanted or not 0 <= code_at < len(codes):
-            continue
-        mask = dated & (groups == group)
-        day_array = offsets[mask] - 1_000_000 + _EPOCH
-        columns = [col[mask].astype(np.int64) for col in sums]
-        out[(station_id, codes[code_at])] = DaySeries(
-            day_array.tolist(),
-            [c.tolist() for c in columns],
-            [np.concatenate(([0], np.cumsum(c))).tolist() for c in columns],
-            day_array[columns[0] > 0].tolist(),
-        )
-    return bool(((flag >> 5) & 1).any())
-
-
-def _compiled(session: Session, q: Any) -> str:
-    """SQL text with the values inlined (codes and numbers, escaped by SQLAlchemy), for the DB-API cursor."""
-    return str(q.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}))
-
-
-def _aggregate(
-    session: Session,
-    out: Series,
-    station_ids: list[int],
-    codes: list[str],
-    day: ColumnElement[Any],
-    rules: CountingRules,
-) -> bool:
-    outcome, played, clip = AsRunRow.outcome, AsRunRow.played_ms, AsRunRow.clip_ms
-
-    def count(condition: ColumnElement[bool]) -> ColumnElement[Any]:
-        return func.sum(case((condition, 1), else_=0))
-
-    # The same rule as compliance.counts_as_airing: played / clip + eps >= fraction, multiplied out.
-    counted = (outcome == "completed") | and_(
-        outcome == "interrupted", clip > 0, played + _EPS * clip >= rules.min_played_fraction * clip
-    )
-    q = select(
-        AsRunRow.station_id,
-        AsRunRow.campaign_code,
-        day,
-        count(counted),
-        func.sum(case((outcome.in_(("completed", "interrupted")), played), else_=0)),
-        count(outcome == "interrupted"),
-        count(outcome == "missed"),
-        count(outcome == "failed"),
-        count(outcome == "skipped"),
-        count(AsRunRow.corrects_id.is_not(None)),
-    ).where(AsRunRow.campaign_code.in_(codes))
-    # Filters cost per row: one station is worth filtering on; for many, the campaign code already
-    # selects (nearly) only their rows and the rest are dropped below. Undated rows are dropped below too.
-    if len(station_ids) == 1:
-        q = q.where(AsRunRow.station_id == station_ids[0])
-    keys = (AsRunRow.station_id, AsRunRow.campaign_code, day)
-    q = q.group_by(*keys).order_by(*keys)
-    wanted, corrected = set(station_ids), False
-    rows = session.connection().execute(q).fetchall()  # in C, not row by row
-    for (station_id, code), group in groupby(rows, key=itemgetter(0, 1)):
-        if station_id not in wanted:
-            continue
-        # Transpose the day rows in C (zip) rather than row by row: this is the hot loop of large reports.
-        _, _, days, *columns, corrections = zip(*group, strict=True)
-        if days[0] is None or days[-1] is None:  # rows with neither an actual nor a planned start
-            keep = [i for i, d in enumerate(days) if d is not None]
-            if not keep:
-                continue
-            days = tuple(days[i] for i in keep)
-            columns = [tuple(c[i] for i in keep) for c in columns]
-            corrections = tuple(corrections[i] for i in keep)
-        ordinals = [d.toordinal() for d in days] if isinstance(days[0], date) else [d + _EPOCH for d in days]
-        out[(station_id, code)] = DaySeries(ordinals, [list(c) for c in columns])
-        corrected |= any(corrections)
-    return corrected
-
-
-def _add(
-    maps: dict[str, dict[int, list[int]]], rec: AsRunRecord, zone: tzinfo, rules: CountingRules, sign: int
-) -> None:
-    day = comp.record_day(rec, zone)
-    if day is None or rec.campaign_code is None:
-        return
-    values = maps.setdefault(rec.campaign_code, {}).setdefault(day.toordinal(), [0] * len(METRICS))
-    for i, v in enumerate(record_metrics(rec, rules)):
-        values[i] += sign * v
-
-
-def _take_superseded(
-    session: Session, out: Series, stations: Sequence[StationRow], codes: list[str], rules: CountingRules
-) -> None:
-    dropped = superseded_ids(session, [st.id for st in stations])
-    for st in stations:
-        records = load_records(session, st, campaign_codes=codes, effective=False, ids=dropped)
-        if not records:
-            continue
-        maps = {code: series.to_map() for (sid, code), series in out.items() if sid == st.id}
-        for rec in records:
-            _add(maps, rec, station_zone(st), rules, -1)
-        out.update({(st.id, code): DaySeries.from_map(m) for code, m in maps.items()})
 
 
 def _campaign(row: CampaignRow, t: TargetRow | None) -> Campaign:
