@@ -255,6 +255,7 @@ class App:
             grace=timedelta(seconds=p.grace_s),
             resync_s=p.resync_s,
             note=note,
+            resume_policy=p.resume_policy,
         )
         source = StationPlayout(self.sessions, station.id, self.builder(station))
         return Daemon(

@@ -1,4 +1,4 @@
-"""`broadcaster run`: the station daemon in the foreground until SIGTERM or Ctrl-C."""
+"""`broadcaster run` (the station daemon, in the foreground until SIGTERM or Ctrl-C) and `play-now`."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import logging
 import signal
 import threading
 from types import FrameType
+from zoneinfo import ZoneInfo
 
 import click
 
-from broadcaster.cli.common import State, pass_state
-from broadcaster.services.stations import find_station
+from broadcaster.cli.common import State, actor_option, pass_state
+from broadcaster.services import queue
+from broadcaster.services.stations import find_station, station_domain
 
 
 @click.command()
@@ -21,7 +23,8 @@ def run(state: State, verbose: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
     )
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    for noisy in ("apscheduler", "alembic"):  # their INFO lines are not the station's business
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     app = state.app
     with app.tx() as s:
         station = find_station(s, state.station)
@@ -43,4 +46,34 @@ def run(state: State, verbose: bool) -> None:
         click.echo("Đã dừng trạm phát.")
 
 
-COMMANDS = [run]
+@click.command("play-now")
+@click.argument("bulletin_id", type=int)
+@click.option("--emergency", is_flag=True, help="Tin khẩn cấp: cắt chương trình đang phát.")
+@actor_option
+@pass_state
+def play_now(state: State, bulletin_id: int, emergency: bool, actor: str | None) -> None:
+    """Phát ngay một bản tin đã duyệt (trạm phát đang chạy sẽ phát sau vài giây)."""
+    app = state.app
+    with app.tx() as s:
+        row = find_station(s, state.station)
+        domain = station_domain(s, row)
+        airing = queue.play_now(
+            s,
+            row,
+            domain,
+            bulletin_id,
+            actor=actor,
+            now=app.clock.now(),
+            shape=app.programme_shape(s, row),
+            duration_of=app.duration_of(s),
+            emergency=emergency,
+        )
+        local = airing.planned_start.astimezone(ZoneInfo(domain.timezone))
+    kind = "khẩn cấp" if emergency else "ưu tiên"
+    click.echo(
+        f"Đã xếp phát {kind} bản tin {bulletin_id} lúc {local:%H:%M:%S} (lượt số {airing.id}); "
+        "trạm phát đang chạy sẽ phát trong vài giây."
+    )
+
+
+COMMANDS = [run, play_now]

@@ -22,7 +22,7 @@ from broadcaster.cli.common import (
 from broadcaster.domain import Priority
 from broadcaster.errors import InputError
 from broadcaster.schedules import load_schedule
-from broadcaster.services import queue, stations
+from broadcaster.services import filling, queue, stations
 
 
 @click.group()
@@ -131,7 +131,7 @@ def plan(state: State, from_: str, to: str, as_json: bool) -> None:
         domain = stations.station_domain(s, row)
         zone = ZoneInfo(domain.timezone)
         lo, hi = queue.local_window(zone, start, end)
-        items = queue.sessions_with_items(queue.plan_view(s, row, lo, hi))
+        items = queue.sessions_with_items(queue.plan_view(s, row, lo, hi, app.duration_of(s)))
         occs = planning.occurrences(domain, start, end)
     rows: list[dict[str, Any]] = []
     for occ in occs:
@@ -163,7 +163,7 @@ def plan(state: State, from_: str, to: str, as_json: bool) -> None:
     table = []
     for r in rows:
         if not r["items"]:
-            table.append((f"{r['start']:%a %d/%m %H:%M}", r["session"], "", "", "", "(trống)"))
+            table.append((f"{r['start']:%a %d/%m %H:%M}", r["session"], "", "", "", "", "", "(trống)"))
         for i in r["items"]:
             table.append(
                 (
@@ -172,13 +172,15 @@ def plan(state: State, from_: str, to: str, as_json: bool) -> None:
                     i["campaign"],
                     i["bulletin_id"],
                     i["revision"],
+                    i["priority"],
+                    planning.mmss(i["duration_s"] or 0.0),
                     i["title"][:50],
                 )
             )
-    print_table(["Giờ", "Buổi", "Chiến dịch", "Bản tin", "Bản", "Tiêu đề"], table)
+    print_table(["Giờ", "Buổi", "Chiến dịch", "Bản tin", "Bản", "Ưu tiên", "Thời lượng", "Tiêu đề"], table)
 
 
-def _item(i: queue.PlannedItem) -> dict[str, object]:
+def _item(i: queue.PlannedItem) -> dict[str, Any]:
     return {
         "airing_id": i.airing_id,
         "position": i.position,
@@ -188,7 +190,188 @@ def _item(i: queue.PlannedItem) -> dict[str, object]:
         "revision": i.revision_number,
         "priority": i.priority.value,
         "queued_by": i.queued_by,
+        "duration_s": i.duration_s,
     }
+
+
+@schedule.command("move")
+@click.argument("airing_id", type=int)
+@click.option("--session", "session_at", nargs=2, required=True, metavar="NGÀY GIỜ", help="Buổi phát đích.")
+@click.option("--position", type=int, default=None, help="Vị trí trong buổi (1 = phát đầu tiên).")
+@actor_option
+@pass_state
+def move(
+    state: State, airing_id: int, session_at: tuple[str, str], position: int | None, actor: str | None
+) -> None:
+    """Chuyển một lượt phát sang buổi khác hoặc đổi vị trí trong buổi."""
+    app = state.app
+    with app.tx() as s:
+        row = stations.find_station(s, state.station)
+        domain = stations.station_domain(s, row)
+        day, at = parse_date(session_at[0]), _parse_time(session_at[1])
+        occ = queue.resolve_occurrence(domain, app.clock.now(), day, at)
+        airing = queue.move(
+            s,
+            row,
+            domain,
+            airing_id,
+            occ,
+            position=position,
+            actor=actor,
+            now=app.clock.now(),
+            shape=app.programme_shape(s, row),
+            duration_of=app.duration_of(s),
+        )
+        local = occ.start.astimezone(ZoneInfo(domain.timezone))
+        click.echo(
+            f"Đã chuyển lượt phát {airing_id} sang buổi {occ.name} {local:%d/%m/%Y %H:%M}, "
+            f"vị trí {airing.position + 1}."
+        )
+
+
+@schedule.command("show")
+@click.option("--day", "day_", required=True, metavar="NGÀY", help="Ngày cần xem (giờ địa phương).")
+@json_option
+@pass_state
+def show(state: State, day_: str, as_json: bool) -> None:
+    """Các buổi phát trong ngày: tin theo thứ tự, thời lượng từng tin, tổng so với tối đa."""
+    day = parse_date(day_)
+    app = state.app
+    with app.tx() as s:
+        row = stations.find_station(s, state.station)
+        domain = stations.station_domain(s, row)
+        views = queue.day_view(
+            s, row, domain, day, shape=app.programme_shape(s, row), duration_of=app.duration_of(s)
+        )
+    zone = ZoneInfo(domain.timezone)
+    if as_json:
+        print_json(
+            {
+                "station": domain.code,
+                "day": day,
+                "sessions": [
+                    {
+                        "start": v.start.astimezone(zone),
+                        "session": v.session_code,
+                        "name": v.name,
+                        "max_s": v.max_s,
+                        "total_s": v.total_s,
+                        "over_s": v.over_s,
+                        "items": [_item(i) for i in v.items],
+                    }
+                    for v in views
+                ],
+            }
+        )
+        return
+    click.echo(f"Đài {domain.name}, ngày {day:%d/%m/%Y} ({domain.timezone}):")
+    if not views:
+        click.echo("Không có buổi phát nào.")
+    for v in views:
+        limit = planning.mmss(v.max_s) if v.max_s is not None else "--"
+        over = f", VƯỢT {planning.mmss(v.over_s)}" if v.over_s > 0 else ""
+        click.echo(
+            f"\n{v.start.astimezone(zone):%H:%M} {v.name or v.session_code} — "
+            f"chương trình {planning.mmss(v.total_s)} / tối đa {limit}{over}"
+        )
+        if not v.items:
+            click.echo("  (trống)")
+            continue
+        print_table(
+            ["Vị trí", "Lượt", "Bản tin", "Chiến dịch", "Ưu tiên", "Thời lượng", "Tiêu đề"],
+            [
+                (
+                    n,
+                    i.airing_id,
+                    i.bulletin_id,
+                    i.campaign_code,
+                    i.priority.value,
+                    planning.mmss(i.duration_s or 0.0),
+                    i.title[:50],
+                )
+                for n, i in enumerate(v.items, start=1)
+            ],
+        )
+
+
+@schedule.command("fill")
+@click.option("--from", "from_", required=True, metavar="NGÀY", help="Từ ngày (giờ địa phương).")
+@click.option("--to", "to", required=True, metavar="NGÀY", help="Đến ngày (bao gồm).")
+@click.option("--apply", "apply_", is_flag=True, help="Xếp luôn các đề xuất vào hàng đợi.")
+@json_option
+@actor_option
+@pass_state
+def fill_(state: State, from_: str, to: str, apply_: bool, as_json: bool, actor: str | None) -> None:
+    """Đề xuất (và với --apply thì xếp) bản tin vào chỗ trống để các chiến dịch đạt chỉ tiêu."""
+    start, end = parse_date(from_), parse_date(to)
+    app = state.app
+    with app.tx() as s:
+        row = stations.find_station(s, state.station)
+        outcome = filling.fill_range(
+            s,
+            row,
+            start,
+            end,
+            actor=actor,
+            now=app.clock.now(),
+            shape=app.programme_shape(s, row),
+            duration_of=app.duration_of(s),
+            apply=apply_,
+        )
+    zone = ZoneInfo(outcome.station.timezone)
+    proposals: list[dict[str, Any]] = [
+        {
+            "start": p.occurrence.start.astimezone(zone),
+            "session": p.occurrence.session_code,
+            "bulletin_id": p.candidate.bulletin_id,
+            "campaign": p.candidate.campaign_code,
+            "duration_s": p.candidate.duration_s,
+            "reason": p.reason,
+        }
+        for p in outcome.result.proposals
+    ]
+    shortfalls = [
+        {
+            "campaign": f.campaign_code,
+            "kind": f.kind.value,
+            "period": f.period_label,
+            "needed": f.needed,
+            "planned": f.planned,
+            "missing": f.missing,
+            "message": f.message(),
+        }
+        for f in outcome.result.shortfalls
+    ]
+    if as_json:
+        print_json(
+            {"applied": apply_, "queued": outcome.queued, "proposals": proposals, "shortfalls": shortfalls}
+        )
+        return
+    verb = "Đã xếp" if apply_ else "Đề xuất"
+    click.echo(f"{verb} {len(proposals)} lượt phát, {start:%d/%m/%Y} – {end:%d/%m/%Y}:")
+    if proposals:
+        print_table(
+            ["Giờ", "Buổi", "Chiến dịch", "Bản tin", "Thời lượng", "Lý do"],
+            [
+                (
+                    f"{p['start']:%a %d/%m %H:%M}",
+                    p["session"],
+                    p["campaign"],
+                    p["bulletin_id"],
+                    planning.mmss(p["duration_s"]),
+                    p["reason"],
+                )
+                for p in proposals
+            ],
+        )
+    if shortfalls:
+        click.echo("\nKhông đạt chỉ tiêu:")
+        for f in shortfalls:
+            click.echo(f"  - {f['message']}")
+    else:
+        click.echo("Mọi chiến dịch đều đạt chỉ tiêu trong khoảng này.")
+    if proposals and not apply_:
+        click.echo("Chạy lại với --apply để xếp các đề xuất này vào hàng đợi.")
 
 
 COMMANDS = [schedule]

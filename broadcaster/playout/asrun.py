@@ -11,6 +11,18 @@ from broadcaster.domain import Outcome, Priority, Trigger
 
 # An item counts as completed when no more than this much of it was cut.
 COMPLETE_TOLERANCE_S = 0.05
+# Session codes of airings queued by hand (play-now); the as-run trigger follows from them.
+MANUAL_SESSION = "manual"
+EMERGENCY_SESSION = "emergency"
+
+
+def session_trigger(session_code: str | None, priority: Priority) -> Trigger:
+    """What started an airing: an emergency, an operator's play-now, or the schedule."""
+    if priority is Priority.EMERGENCY or session_code == EMERGENCY_SESSION:
+        return Trigger.EMERGENCY
+    if session_code == MANUAL_SESSION:
+        return Trigger.MANUAL
+    return Trigger.SCHEDULE
 
 
 @dataclass(frozen=True)
@@ -103,12 +115,13 @@ def missed_entries(
     session_code: str | None,
     reason: str,
     outcome: Outcome = Outcome.MISSED,
+    trigger: Trigger = Trigger.SCHEDULE,
 ) -> list[AsRunEntry]:
     """Entries for a programme that never started (station off, outside hours, audio missing)."""
     return [
         AsRunEntry(
             outcome=outcome,
-            trigger=Trigger.SCHEDULE,
+            trigger=trigger,
             planned_start=planned_start + timedelta(seconds=item.spans[0][0])
             if item.spans
             else planned_start,
@@ -128,3 +141,17 @@ def missed_entries(
         )
         for item in items
     ]
+
+
+def unfinished(entries: Sequence[AsRunEntry]) -> list[int]:
+    """Airing ids of the items a cut programme did not complete (to re-air them after an emergency)."""
+    return [e.airing_id for e in entries if e.airing_id is not None and e.outcome is not Outcome.COMPLETED]
+
+
+def to_resume(entries: Sequence[AsRunEntry], policy: str) -> list[int]:
+    """What re-airs after an emergency cut: unfinished items (resume), all of them (restart), none (skip)."""
+    if policy == "resume":
+        return unfinished(entries)
+    if policy == "restart":
+        return [e.airing_id for e in entries if e.airing_id is not None]
+    return []

@@ -1,14 +1,16 @@
 """The station daemon: builds APScheduler jobs from the plan, airs each programme on time, logs what happened.
 
 The database is the source of truth; jobs live in memory and are rebuilt on start and on every re-sync,
-so a restart loses nothing. A journal file marks the programme on air, so that a kill mid-airing is
-logged as interrupted at the next start. This is the only module that imports APScheduler.
+so a restart loses nothing. A journal file marks each programme on air, so that a kill mid-airing is
+logged as interrupted at the next start. An emergency cuts what is on air; the cut programme's
+unfinished items re-air afterwards ("resume"), all of it ("restart") or nothing ("skip").
+This is the only module that imports APScheduler.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
+import hashlib
 import logging
 import os
 import threading
@@ -17,7 +19,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -25,72 +26,28 @@ from filelock import FileLock, Timeout
 
 from broadcaster.airlog import AsRunEntry
 from broadcaster.clock import Clock
-from broadcaster.domain import Outcome, Priority, Trigger
+from broadcaster.domain import Outcome, Priority
 from broadcaster.errors import BroadcasterError, PlayoutError
-from broadcaster.playout.asrun import ItemSpan, Played, item_entries, missed_entries
+from broadcaster.playout.asrun import (
+    Played,
+    item_entries,
+    missed_entries,
+    session_trigger,
+    to_resume,
+)
+from broadcaster.playout.journal import OnAirJournal
 from broadcaster.playout.player import Playback, Player
+from broadcaster.playout.source import RESUME_POLICIES, Built, DaemonSettings, Planned, Source
+
+__all__ = ["RESUME_POLICIES", "Built", "Daemon", "DaemonSettings", "Planned", "Source"]
 
 log = logging.getLogger("broadcaster.daemon")
 
 # The job fires this early; the last stretch is waited out precisely on the monotonic clock.
 EARLY_S = 0.25
-
-
-class Built(Protocol):
-    """What the daemon needs of an assembled programme."""
-
-    @property
-    def path(self) -> Path: ...
-    @property
-    def sha256(self) -> str: ...
-    @property
-    def duration_s(self) -> float: ...
-    @property
-    def items(self) -> tuple[ItemSpan, ...]: ...
-
-
-class Planned(Protocol):
-    """A session with queued airings; `signature` changes whenever its content does."""
-
-    @property
-    def planned_start(self) -> datetime: ...
-    @property
-    def session_code(self) -> str: ...
-    @property
-    def signature(self) -> tuple[tuple[int, int], ...]: ...
-    @property
-    def priority(self) -> Priority: ...
-
-
-class Source(Protocol):
-    """Where the daemon reads the plan and writes the as-run log."""
-
-    def pending(self, start: datetime, end: datetime) -> Sequence[Planned]:
-        """Sessions in [start, end) with airings not yet logged."""
-        ...
-
-    def build(self, planned_start: datetime) -> Built | None:
-        """Render and assemble one session's programme."""
-        ...
-
-    def record(self, entries: Sequence[AsRunEntry], now: datetime) -> list[int]:
-        """Append as-run rows."""
-        ...
-
-    def unbuilt(self, planned_start: datetime) -> list[ItemSpan]:
-        """Describe a session's items without building it."""
-        ...
-
-
-@dataclass(frozen=True)
-class DaemonSettings:
-    """Timing policy of the daemon."""
-
-    lead: timedelta = timedelta(minutes=5)
-    grace: timedelta = timedelta(seconds=60)
-    resync_s: float = 3.0
-    horizon: timedelta = timedelta(hours=36)
-    note: str = ""
+# A programme cut by an emergency re-airs this long after the emergency ends (time to assemble it).
+RESUME_AFTER = timedelta(seconds=2)
+CUT_NOTE = "bị cắt để phát tin khẩn cấp"
 
 
 @dataclass
@@ -98,6 +55,31 @@ class _Prepared:
     signature: tuple[tuple[int, int], ...]
     built: Built
     playback: Playback
+
+
+@dataclass
+class _OnAir:
+    planned_start: datetime
+    priority: Priority
+    playback: Playback
+    # Set once the airing's rows are written (and what it leaves to resume is known).
+    settled: threading.Event = dataclasses.field(default_factory=threading.Event)
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, streamed."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _intact(built: Built) -> bool:
+    try:
+        return built.path.is_file() and file_sha256(built.path) == built.sha256
+    except OSError:
+        return False
 
 
 class Daemon:
@@ -120,15 +102,16 @@ class Daemon:
         self._allowed = allowed
         self._lock = FileLock(str(home / "daemon.lock"))
         self._pidfile = home / "daemon.pid"
-        self._journal = home / "onair.json"
+        self._journal = OnAirJournal(home)
         self._prepared: dict[datetime, _Prepared] = {}
         self._prep_locks: dict[datetime, threading.Lock] = {}
         self._active: set[datetime] = set()
         self._scheduled: dict[datetime, tuple[tuple[int, int], ...]] = {}
         self._state = threading.Lock()
         self._stopping = threading.Event()
-        self._on_air: Playback | None = None
-        self._on_air_priority = Priority.NORMAL
+        self._on_air: _OnAir | None = None
+        self._preempted: set[datetime] = set()
+        self._resume: list[int] = []
         self._threads: set[threading.Thread] = set()
         self.aired: list[int] = []
         self._scheduler = BackgroundScheduler(
@@ -158,9 +141,9 @@ class Daemon:
         """Cut what is on air (logged as interrupted), stop the scheduler, release the lock."""
         self._stopping.set()
         with self._state:
-            playing = self._on_air
-        if playing is not None:
-            playing.stop()
+            on_air = self._on_air
+        if on_air is not None:
+            on_air.playback.stop()
         self._scheduler.shutdown(wait=True)
         for thread in list(self._threads):
             thread.join(timeout=10)
@@ -207,7 +190,8 @@ class Daemon:
             else:
                 wanted[ps.planned_start] = ps
         with self._state:
-            for when in [w for w in self._scheduled if w not in wanted and w > now]:
+            # An airing job that has fired is past its start check: leave it alone, its rows come soon.
+            for when in [w for w in self._scheduled if w not in wanted and w not in active and w > now]:
                 self._drop(when)
             for when, ps in wanted.items():
                 if self._scheduled.get(when) == ps.signature:
@@ -234,14 +218,16 @@ class Daemon:
         if prepared is not None:
             prepared.playback.close()
 
-    # -- airing -----------------------------------------------------------------------------------
+    # -- preparing --------------------------------------------------------------------------------
     def _safe_prepare(self, ps: Planned) -> None:
         try:
             self._prepare(ps)
         except BroadcasterError as exc:
-            log.error("Chưa chuẩn bị được buổi %s: %s", ps.planned_start.isoformat(), exc.one_line())
+            log.error(
+                "CẢNH BÁO: chưa chuẩn bị được buổi %s: %s", ps.planned_start.isoformat(), exc.one_line()
+            )
         except Exception:
-            log.exception("Chưa chuẩn bị được buổi %s", ps.planned_start.isoformat())
+            log.exception("CẢNH BÁO: chưa chuẩn bị được buổi %s", ps.planned_start.isoformat())
 
     def _prepare(self, ps: Planned) -> _Prepared:
         with self._state:
@@ -252,11 +238,19 @@ class Daemon:
     def _prepare_locked(self, ps: Planned) -> _Prepared:
         with self._state:
             ready = self._prepared.get(ps.planned_start)
-            if ready is not None and ready.signature == ps.signature and ready.built.path.exists():
+        if ready is not None and ready.signature == ps.signature:
+            if _intact(ready.built):
                 return ready
+            # The file changed or vanished since it was built: build (and re-render) again.
+            log.warning("Tệp chương trình %s bị thiếu hoặc hỏng, dựng lại.", ready.built.path)
         built = self._source.build(ps.planned_start)
         if built is None:
             raise PlayoutError("Buổi phát không còn tin nào.", "Không cần làm gì.")
+        if not _intact(built):
+            raise PlayoutError(
+                f"Tệp chương trình {built.path} không khớp mã kiểm tra sau khi dựng.",
+                "Kiểm tra ổ đĩa và thư mục media của đài.",
+            )
         prepared = _Prepared(ps.signature, built, self._player.prepare(built.path))
         with self._state:
             old = self._prepared.pop(ps.planned_start, None)
@@ -265,6 +259,7 @@ class Daemon:
             old.playback.close()
         return prepared
 
+    # -- airing -----------------------------------------------------------------------------------
     def _run_air(self, ps: Planned) -> None:
         thread = threading.current_thread()
         with self._state:
@@ -278,19 +273,28 @@ class Daemon:
             with self._state:
                 self._threads.discard(thread)
                 self._active.discard(ps.planned_start)
+                self._prep_locks.pop(ps.planned_start, None)
                 if self._scheduled.get(ps.planned_start) == ps.signature:
                     self._scheduled.pop(ps.planned_start, None)
 
     def _air(self, ps: Planned) -> None:
         if self._stopping.is_set():
             return
+        trigger = session_trigger(ps.session_code, ps.priority)
         try:
             prepared = self._prepare(ps)
         except BroadcasterError as exc:
+            log.error("CẢNH BÁO: không phát được buổi %s: %s", ps.planned_start.isoformat(), exc.one_line())
             self._log_missed(ps, f"không dựng được chương trình: {exc.one_line()}", Outcome.FAILED)
             return
         built = prepared.built
         self._wait_until(ps.planned_start)
+        emergency = ps.priority is Priority.EMERGENCY
+        cut = None
+        if emergency:
+            cut = self._preempt()
+        else:
+            self._wait_for_air(ps.planned_start)
         now = self._clock.now()
         if not self._allowed(now, built.duration_s, ps.priority):
             self._record(
@@ -300,6 +304,7 @@ class Daemon:
                     session_code=ps.session_code,
                     reason="ngoài khung giờ cho phép",
                     outcome=Outcome.SKIPPED,
+                    trigger=trigger,
                 )
             )
             return
@@ -308,21 +313,47 @@ class Daemon:
             return
         with self._state:
             self._prepared.pop(ps.planned_start, None)
-            self._on_air, self._on_air_priority = prepared.playback, ps.priority
-        started = prepared.playback.start()
-        self._write_journal(ps, built, started)
+            if self._stopping.is_set():
+                prepared.playback.close()
+                return
+            on_air = _OnAir(ps.planned_start, ps.priority, prepared.playback)
+            self._on_air = on_air
+        try:
+            started = prepared.playback.start()
+        except BroadcasterError as exc:
+            with self._state:
+                self._on_air = None
+            prepared.playback.close()
+            log.error("CẢNH BÁO: không phát được buổi %s: %s", ps.planned_start.isoformat(), exc.one_line())
+            self._log_missed(ps, f"bộ phát lỗi: {exc.one_line()}", Outcome.FAILED)
+            return
+        self._journal.write(
+            ps.planned_start,
+            {
+                "session_code": ps.session_code,
+                "started_at": started.isoformat(),
+                "priority": ps.priority.value,
+                "player": self._player.name,
+                "spans": {str(item.airing_id): item.spans for item in built.items},
+            },
+        )
+        journal = self._journal.path_for(ps.planned_start)
         result = None
         while result is None:
             result = prepared.playback.wait(timeout=0.5)
-            self._journal.touch()  # heartbeat: after a kill, its mtime bounds how much played
+            journal.touch()  # heartbeat: after a kill, its mtime bounds how much played
             if result is None and self._stopping.is_set():
                 result = prepared.playback.stop()
         with self._state:
             self._on_air = None
+            preempted = ps.planned_start in self._preempted
+            self._preempted.discard(ps.planned_start)
         prepared.playback.close()
         played = Played(result.started_at, result.ended_at, result.played_s, result.completed, result.error)
-        trigger = Trigger.EMERGENCY if ps.priority is Priority.EMERGENCY else Trigger.SCHEDULE
-        note = self._settings.note if result.completed else (self._settings.note or "bị cắt khi đang phát")
+        if result.completed:
+            note = self._settings.note
+        else:
+            note = CUT_NOTE if preempted else (self._settings.note or "bị cắt khi đang phát")
         entries = item_entries(
             built.items,
             played,
@@ -333,7 +364,57 @@ class Daemon:
             note=note,
         )
         self._record(entries)
-        self._journal.unlink(missing_ok=True)
+        journal.unlink(missing_ok=True)
+        if preempted:
+            self._keep_for_resume(entries)
+        on_air.settled.set()
+        if cut is not None:
+            self._resume_after(cut)
+
+    def _preempt(self) -> _OnAir | None:
+        """An emergency is due: cut what is on air now and wait until the output is free."""
+        with self._state:
+            on_air = self._on_air
+            if on_air is None or on_air.priority is Priority.EMERGENCY:
+                return None
+            self._preempted.add(on_air.planned_start)
+        log.warning("Cắt buổi %s để phát tin khẩn cấp.", on_air.planned_start.isoformat())
+        on_air.playback.stop()
+        self._wait_for_air(None, timeout=10.0)
+        return on_air
+
+    def _wait_for_air(self, planned: datetime | None, timeout: float | None = None) -> None:
+        """Wait while another programme is on air (at most the grace window: later counts as missed)."""
+        limit = timeout if timeout is not None else self._settings.grace.total_seconds()
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline and not self._stopping.is_set():
+            with self._state:
+                if self._on_air is None:
+                    return
+            time.sleep(0.005)
+        if planned is not None:
+            log.warning("Buổi %s: chương trình trước vẫn đang phát quá lâu.", planned.isoformat())
+
+    def _keep_for_resume(self, entries: Sequence[AsRunEntry]) -> None:
+        ids = to_resume(entries, self._settings.resume_policy)
+        with self._state:
+            self._resume.extend(ids)
+
+    def _resume_after(self, cut: _OnAir) -> None:
+        """After an emergency: queue the cut programme again (by the resume policy) and re-sync."""
+        cut.settled.wait(timeout=30)  # its rows, and what it left to resume, are written by then
+        with self._state:
+            ids, self._resume = self._resume, []
+        if not ids or self._stopping.is_set():
+            return
+        try:
+            now = self._clock.now()
+            self._source.requeue(ids, now + RESUME_AFTER, now)
+            log.info("Phát lại %d tin bị cắt sau tin khẩn cấp.", len(ids))
+        except BroadcasterError as exc:
+            log.error("Không xếp lại được các tin bị cắt: %s", exc.one_line())
+            return
+        self._safe_sync()
 
     def _wait_until(self, instant: datetime) -> None:
         remaining = (instant - self._clock.now()).total_seconds()
@@ -358,51 +439,32 @@ class Daemon:
                 session_code=ps.session_code,
                 reason=reason,
                 outcome=outcome,
+                trigger=session_trigger(ps.session_code, ps.priority),
             )
         )
 
     # -- journal: survive kill -9 mid-airing -----------------------------------------------------
-    def _write_journal(self, ps: Planned, built: Built, started: datetime) -> None:
-        data: dict[str, Any] = {
-            "planned_start": ps.planned_start.isoformat(),
-            "session_code": ps.session_code,
-            "started_at": started.isoformat(),
-            "priority": ps.priority.value,
-            "player": self._player.name,
-            "spans": {str(item.airing_id): item.spans for item in built.items},
-        }
-        tmp = self._journal.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        tmp.replace(self._journal)
-
     def _recover_journal(self) -> None:
         """A programme was on air when the daemon died: log it as interrupted, played until the kill."""
-        if not self._journal.exists():
-            return
-        try:
-            data = json.loads(self._journal.read_text(encoding="utf-8"))
-            planned = datetime.fromisoformat(data["planned_start"])
-            started = datetime.fromisoformat(data["started_at"])
-        except (ValueError, KeyError):
-            self._journal.unlink(missing_ok=True)
-            return
-        # The journal's mtime is the last sign of life we have; played time is bounded by it.
-        died = datetime.fromtimestamp(self._journal.stat().st_mtime, UTC)
-        spans = {int(k): tuple(tuple(p) for p in v) for k, v in data.get("spans", {}).items()}
-        items = [
-            dataclasses.replace(item, spans=spans[item.airing_id]) if item.airing_id in spans else item
-            for item in self._source.unbuilt(planned)
-        ]
-        played = Played(started, died, max(0.0, (died - started).total_seconds()), False, None)
-        self._record(
-            item_entries(
-                items,
-                played,
-                planned_start=planned,
-                trigger=Trigger.SCHEDULE,
-                session_code=data.get("session_code"),
-                player=str(data.get("player", "")),
-                note="trạm phát dừng đột ngột khi đang phát",
+        for rec in self._journal.leftovers():
+            items = [
+                dataclasses.replace(item, spans=rec.spans[item.airing_id])
+                if item.airing_id in rec.spans
+                else item
+                for item in self._source.unbuilt(rec.planned_start)
+            ]
+            played_s = max(0.0, (rec.died_at - rec.started_at).total_seconds())
+            played = Played(rec.started_at, rec.died_at, played_s, False, None)
+            priority = Priority(rec.priority) if rec.priority in set(Priority) else Priority.NORMAL
+            self._record(
+                item_entries(
+                    items,
+                    played,
+                    planned_start=rec.planned_start,
+                    trigger=session_trigger(rec.session_code, priority),
+                    session_code=rec.session_code,
+                    player=rec.player,
+                    note="trạm phát dừng đột ngột khi đang phát",
+                )
             )
-        )
-        self._journal.unlink(missing_ok=True)
+            rec.path.unlink(missing_ok=True)

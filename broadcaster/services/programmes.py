@@ -123,7 +123,7 @@ def build(
         ).encode()
     ).hexdigest()[:16]
     stamp = planned_start.strftime("%Y%m%dT%H%M%SZ")
-    dst = settings.media_dir / "programmes" / f"{station.code}-{stamp}-{key}.{settings.fmt.extension}"
+    dst = settings.media_dir / "programmes" / f"{station.code}-{stamp}-{key}{settings.fmt.extension}"
     dst.parent.mkdir(parents=True, exist_ok=True)
     built = assemble(layout, [Path(r.path) for *_, r in renders], dst, settings.target, settings.fmt)
     spans = []

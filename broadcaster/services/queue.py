@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from broadcaster import planning
 from broadcaster.domain import Priority, Role, SessionOccurrence, Station
-from broadcaster.errors import InvalidStateError, NotFoundError, PlanningError
+from broadcaster.errors import InputError, InvalidStateError, NotFoundError, PlanningError
+from broadcaster.playout.asrun import EMERGENCY_SESSION, MANUAL_SESSION
 from broadcaster.services import audit, bulletins
 from broadcaster.services.users import require_role
 from broadcaster.store.models import AiringRow, BulletinRow, RevisionRow, StationRow
@@ -34,6 +35,7 @@ class PlannedItem:
     revision_number: int
     priority: Priority
     queued_by: str
+    duration_s: float | None = None
 
 
 def active_airings(session: Session, station_id: int, start: datetime, end: datetime) -> list[AiringRow]:
@@ -139,8 +141,14 @@ def unqueue(session: Session, airing_id: int, *, actor: str | None, now: datetim
     return row
 
 
-def plan_view(session: Session, station_row: StationRow, start: datetime, end: datetime) -> list[PlannedItem]:
-    """Queued airings in a window, as the operator reads them."""
+def plan_view(
+    session: Session,
+    station_row: StationRow,
+    start: datetime,
+    end: datetime,
+    duration_of: DurationOf | None = None,
+) -> list[PlannedItem]:
+    """Queued airings in a window, as the operator reads them (with each item's seconds if asked)."""
     out = []
     for a in active_airings(session, station_row.id, start, end):
         b = session.get_one(BulletinRow, a.bulletin_id)
@@ -157,6 +165,7 @@ def plan_view(session: Session, station_row: StationRow, start: datetime, end: d
                 revision_number=rev.number,
                 priority=Priority(a.priority),
                 queued_by=a.queued_by,
+                duration_s=duration_of(rev) if duration_of is not None else None,
             )
         )
     return out
@@ -173,3 +182,150 @@ def sessions_with_items(items: Sequence[PlannedItem]) -> dict[datetime, list[Pla
     for item in items:
         grouped.setdefault(item.planned_start, []).append(item)
     return grouped
+
+
+# A play-now airing goes this far ahead, so the running daemon sees it at its next re-sync.
+PLAY_NOW_LEAD = timedelta(seconds=2)
+# The longest programme a play-now may make (no session bounds it).
+PLAY_NOW_MAX = timedelta(minutes=30)
+
+
+def play_now(
+    session: Session,
+    station_row: StationRow,
+    station: Station,
+    bulletin_id: int,
+    *,
+    actor: str | None,
+    now: datetime,
+    shape: planning.ProgrammeShape,
+    duration_of: DurationOf,
+    emergency: bool = False,
+    lead: timedelta = PLAY_NOW_LEAD,
+) -> AiringRow:
+    """Queue a manual airing a moment ahead: 'priority' within allowed hours, or 'emergency' at any time."""
+    code, name = (EMERGENCY_SESSION, "Tin khẩn cấp") if emergency else (MANUAL_SESSION, "Phát ngay")
+    occurrence = SessionOccurrence(code, name, now + lead, PLAY_NOW_MAX)
+    return queue(
+        session,
+        station_row,
+        station,
+        occurrence,
+        bulletin_id,
+        actor=actor,
+        now=now,
+        shape=shape,
+        duration_of=duration_of,
+        priority=Priority.EMERGENCY if emergency else Priority.PRIORITY,
+    )
+
+
+def move(
+    session: Session,
+    station_row: StationRow,
+    station: Station,
+    airing_id: int,
+    occurrence: SessionOccurrence,
+    *,
+    position: int | None,
+    actor: str | None,
+    now: datetime,
+    shape: planning.ProgrammeShape,
+    duration_of: DurationOf,
+) -> AiringRow:
+    """Move a queued airing into another session (or another place in its own), at `position` (1 = first)."""
+    user = require_role(session, actor, Role.OPERATOR)
+    row = session.get(AiringRow, airing_id)
+    if row is None or row.cancelled_at is not None or row.station_id != station_row.id:
+        raise NotFoundError(
+            f"Không có lượt phát số {airing_id} trong hàng đợi.", "Xem: broadcaster schedule show --day NGÀY"
+        )
+    if row.planned_start <= now:
+        raise InvalidStateError(
+            "Lượt phát này đã tới giờ, không chuyển được.", "Chỉ chuyển các lượt phát sắp tới."
+        )
+    if position is not None and position < 1:
+        raise InputError("Vị trí phải từ 1 trở lên.", "Ví dụ: --position 1 để phát đầu tiên.")
+    source_start = row.planned_start
+    others = [a for a in session_airings(session, station_row.id, occurrence.start) if a.id != row.id]
+    if any(a.bulletin_id == row.bulletin_id for a in others):
+        raise InvalidStateError(
+            f"Bản tin {row.bulletin_id} đã có trong buổi phát đích.", "Chọn buổi phát khác."
+        )
+    if occurrence.start != source_start:
+        durations = [duration_of(session.get_one(RevisionRow, a.revision_id)) for a in others]
+        new = duration_of(session.get_one(RevisionRow, row.revision_id))
+        planning.check_capacity(shape, occurrence, durations, new, timezone=station.timezone)
+        length = planning.programme_length(shape, [*durations, new])
+        planning.check_allowed(station, occurrence.start, timedelta(seconds=length), Priority(row.priority))
+    index = len(others) if position is None else min(position - 1, len(others))
+    ordered = [*others[:index], row, *others[index:]]
+    row.planned_start, row.session_code = occurrence.start, occurrence.session_code
+    for n, a in enumerate(ordered):
+        a.position = n
+    if occurrence.start != source_start:
+        for n, a in enumerate(session_airings(session, station_row.id, source_start)):
+            a.position = n
+    session.flush()
+    audit.record(
+        session,
+        actor=user.name,
+        action="airing.move",
+        object_type="airing",
+        object_id=row.id,
+        now=now,
+        planned_start=occurrence.start.isoformat(),
+        position=index + 1,
+    )
+    return row
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """One session of a day: its items and the programme's expected length against the session's limit."""
+
+    start: datetime
+    session_code: str
+    name: str
+    max_s: float | None
+    items: list[PlannedItem]
+    total_s: float
+
+    @property
+    def over_s(self) -> float:
+        """Seconds the programme runs past the session's limit (0 when it fits)."""
+        return max(0.0, self.total_s - self.max_s) if self.max_s is not None else 0.0
+
+
+def day_view(
+    session: Session,
+    station_row: StationRow,
+    station: Station,
+    day: date,
+    *,
+    shape: planning.ProgrammeShape,
+    duration_of: DurationOf,
+) -> list[SessionView]:
+    """A local day's sessions (recurring, extra and manual) with their items and expected lengths."""
+    lo, hi = local_window(planning.station_zone(station), day, day)
+    items = sessions_with_items(plan_view(session, station_row, lo, hi, duration_of))
+    views = []
+    for occ in planning.occurrences(station, day, day):
+        queued = items.pop(occ.start, [])
+        limit = occ.max_length.total_seconds()
+        views.append(_view(occ.start, occ.session_code, occ.name, limit, queued, shape))
+    for when, queued in items.items():  # play-now, demo and resumed programmes have no recurring session
+        views.append(_view(when, queued[0].session_code, "", None, queued, shape))
+    return sorted(views, key=lambda v: v.start)
+
+
+def _view(
+    start: datetime,
+    code: str,
+    name: str,
+    max_s: float | None,
+    items: list[PlannedItem],
+    shape: planning.ProgrammeShape,
+) -> SessionView:
+    total = planning.programme_length(shape, [i.duration_s or 0.0 for i in items])
+    return SessionView(start, code, name, max_s, items, total)

@@ -13,6 +13,7 @@ from broadcaster import airlog
 from broadcaster.airlog import AsRunEntry
 from broadcaster.domain import Priority
 from broadcaster.playout.asrun import ItemSpan
+from broadcaster.services import audit
 from broadcaster.services.programmes import BuiltProgramme, unbuilt_items
 from broadcaster.services.queue import active_airings
 from broadcaster.store.db import transaction
@@ -81,6 +82,38 @@ class StationPlayout:
                 for e in entries
             ]
             return [r.id for r in rows]
+
+    def requeue(self, airing_ids: Sequence[int], planned_start: datetime, now: datetime) -> list[int]:
+        """Queue these airings' revisions again, in the same order, as one programme at `planned_start`."""
+        with transaction(self._sessions) as session:
+            made = []
+            for position, airing_id in enumerate(airing_ids):
+                old = session.get_one(AiringRow, airing_id)
+                row = AiringRow(
+                    station_id=old.station_id,
+                    session_code=old.session_code,
+                    planned_start=planned_start,
+                    bulletin_id=old.bulletin_id,
+                    revision_id=old.revision_id,
+                    priority=old.priority,
+                    position=position,
+                    queued_by=old.queued_by,
+                    queued_at=now,
+                )
+                session.add(row)
+                session.flush()
+                audit.record(
+                    session,
+                    actor=self._recorded_by,
+                    action="airing.resume",
+                    object_type="airing",
+                    object_id=row.id,
+                    now=now,
+                    resumes=old.id,
+                    planned_start=planned_start.isoformat(),
+                )
+                made.append(row.id)
+            return made
 
     def unbuilt(self, planned_start: datetime) -> list[ItemSpan]:
         """The not-yet-logged items of a session, described without building it (to log it as missed)."""
