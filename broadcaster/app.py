@@ -100,6 +100,10 @@ class App:
 
         return self.normalizer.normalize(validate_text(text, self.config.speech.max_chars))
 
+    def speak_frame(self, text: str) -> str:
+        """Spoken ident or closing words; empty when the station configured none (that part is left out)."""
+        return self.speak(text) if text.strip() else ""
+
     @cached_property
     def renderer(self) -> Renderer:
         """The TTS fallback chain with its render cache under the home."""
@@ -183,9 +187,11 @@ class App:
 
         frame = self.frame(station)
         now, media = self.clock.now(), self.media_settings()
-        ident = frame_render(session, "ident", self.speak(frame.ident_text), self.renderer, media, now=now)
+        ident = frame_render(
+            session, "ident", self.speak_frame(frame.ident_text), self.renderer, media, now=now
+        )
         closing = frame_render(
-            session, "closing", self.speak(frame.closing_text), self.renderer, media, now=now
+            session, "closing", self.speak_frame(frame.closing_text), self.renderer, media, now=now
         )
         return ProgrammeShape(
             signature_s=probe(frame.signature).duration_s if frame.signature else 0.0,
@@ -217,8 +223,8 @@ class App:
                 station,
                 planned_start,
                 frame=frame,
-                speak_ident=self.speak(frame.ident_text),
-                speak_closing=self.speak(frame.closing_text),
+                speak_ident=self.speak_frame(frame.ident_text),
+                speak_closing=self.speak_frame(frame.closing_text),
                 renderer=self.renderer,
                 settings=self.media_settings(),
                 now=self.clock.now(),
