@@ -18,7 +18,7 @@ from broadcaster.domain import BulletinStatus, Role, SessionOccurrence
 from broadcaster.errors import InputError
 from broadcaster.reports.periods import PeriodKind
 from broadcaster.schedules import ScheduleFile, load_schedule
-from broadcaster.services import bulletins, media, queue, reporting, stations
+from broadcaster.services import bulletins, documents, media, queue, reporting, stations
 from broadcaster.store.models import AsRunRow, StationRow, UserRow
 
 DEFAULT_SCHEDULE = REPO_ROOT / "schedules" / "phu-thu-2023.toml"
@@ -85,7 +85,7 @@ def _report(app: App, code: str) -> None:
             s, station_row, active, PeriodKind.MONTH, now=now, first=first, last=today
         )
         out = app.config.home / "reports" / f"bao-cao-{today:%Y-%m}.pdf"
-        reporting.write_compliance_pdf(
+        documents.write_compliance_pdf(
             s, station_row, active, PeriodKind.MONTH, now, out, first=first, last=today
         )
     click.echo(f"\n6. Kết quả thực hiện chỉ tiêu tháng {today:%m/%Y} (chỉ tính các lượt đã phát thực tế):")

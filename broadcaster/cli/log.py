@@ -21,7 +21,7 @@ from broadcaster.cli.common import (
 from broadcaster.domain import AsRunRecord, Outcome
 from broadcaster.errors import InputError
 from broadcaster.reports.export import OUTCOME_VI, asrun_csv, asrun_dict, asrun_json, format_hms
-from broadcaster.services import reporting
+from broadcaster.services import documents, reporting
 from broadcaster.services.stations import find_station
 from broadcaster.store.models import StationRow
 
@@ -174,7 +174,7 @@ def export(
     if out is None:
         click.echo(data.decode("utf-8"), nl=False)
         return
-    reporting.write_atomic(out, data)
+    documents.write_atomic(out, data)
     click.echo(f"Đã ghi {len(records)} dòng vào {out}")
 
 

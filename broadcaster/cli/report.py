@@ -15,7 +15,7 @@ from broadcaster.reports.compliance import ComplianceReport, DueItem
 from broadcaster.reports.export import compliance_dict, due_dict
 from broadcaster.reports.periods import local_date, parse_kind
 from broadcaster.reports.printable import COMPLIANCE_HEADER, compliance_rows
-from broadcaster.services import reporting
+from broadcaster.services import documents, reporting
 from broadcaster.services.stations import find_station
 
 FORMATS = ("table", "json", "csv", "docx", "pdf")
@@ -45,7 +45,7 @@ def _emit(data: bytes, out: Path | None) -> None:
     if out is None:
         click.echo(data.decode("utf-8"), nl=False)
     else:
-        reporting.write_atomic(out, data)
+        documents.write_atomic(out, data)
         click.echo(f"Đã ghi {out}")
 
 
@@ -103,7 +103,7 @@ def report(
         if fmt in ("pdf", "docx"):
             today = local_date(now, reporting.station_zone(station))
             target = out or Path(f"bao-cao-{station.code}-{kind.value}-{today}.{fmt}")
-            reporting.write_compliance_pdf(
+            documents.write_compliance_pdf(
                 s,
                 station,
                 codes,
@@ -123,7 +123,7 @@ def report(
         payload = {"station": station.code, "reports": [compliance_dict(r) for r in reports]}
         _emit((json.dumps(payload, ensure_ascii=False, indent=2) + "\n").encode("utf-8"), out)
     elif fmt == "csv":
-        _emit(reporting.compliance_csv(station, reports), out)
+        _emit(documents.compliance_csv(station, reports), out)
     else:
         print_compliance(reports)
 
@@ -140,12 +140,12 @@ def log_(state: State, week: str, fmt: str, out: Path | None, number: str) -> No
     app = state.app
     with app.tx() as s:
         station = find_station(s, state.station)
-        document = reporting.programme_log_document(
+        document = documents.programme_log_document(
             s, station, day, now=app.clock.now(), place=app.config.station.place, number=number
         )
     year, number_of_week, _ = document.week.start.isocalendar()
     target = out or Path(f"nhat-ky-{station.code}-{year}-W{number_of_week:02d}.{fmt}")
-    reporting.write_atomic(target, reporting.render_document(document, fmt))
+    documents.write_atomic(target, documents.render_document(document, fmt))
     click.echo(f"Đã ghi sổ nhật ký tuần {number_of_week}/{year}: {target} ({len(document.records)} dòng)")
 
 

@@ -1,14 +1,14 @@
 """Proof of airtime from the database: as-run records, corrections, compliance aggregated in SQL.
 
 Printable documents and CSV live in services.documents, the per-day totals in services.day_totals and
-the per-day series arithmetic in reports.series; their public names are re-exported here.
+the per-day series arithmetic in reports.series.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -33,75 +33,25 @@ from broadcaster.store.models import (
     TargetRow,
 )
 
-if TYPE_CHECKING:
-    # services.documents builds on the loaders below, so it is imported on first use (see __getattr__).
-    from broadcaster.services.documents import (
-        COMPLIANCE_CSV_HEADER,
-        compliance_csv,
-        compliance_document,
-        letterhead,
-        place_from_ward,
-        programme_log_document,
-        render_document,
-        write_atomic,
-        write_compliance_pdf,
-    )
-
 __all__ = [
-    "COMPLIANCE_CSV_HEADER",
     "METRICS",
     "DaySeries",
     "Series",
-    "compliance_csv",
-    "compliance_document",
     "compliance_reports",
     "correct",
     "corrections_of",
     "day_series",
     "district_compliance",
     "due_items",
-    "letterhead",
     "load_records",
-    "place_from_ward",
     "planned_airings",
-    "programme_log_document",
     "record_metrics",
-    "render_document",
     "report_from_series",
     "select_campaigns",
     "station_campaigns",
     "station_zone",
     "superseded_ids",
-    "write_atomic",
-    "write_compliance_pdf",
 ]
-_DOCUMENT_NAMES = frozenset(
-    {
-        "COMPLIANCE_CSV_HEADER",
-        "compliance_csv",
-        "compliance_document",
-        "letterhead",
-        "place_from_ward",
-        "programme_log_document",
-        "render_document",
-        "write_atomic",
-        "write_compliance_pdf",
-    }
-)
-
-
-def __getattr__(name: str) -> object:
-    """The names moved to services.documents, loaded on first use (documents imports this module)."""
-    if name in _DOCUMENT_NAMES:
-        from broadcaster.services import documents
-
-        return getattr(documents, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    """The module's names including the lazily re-exported ones (for dir() and help())."""
-    return sorted({*globals(), *__all__})
 
 
 _RECORD_COLUMNS = (

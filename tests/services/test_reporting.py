@@ -21,7 +21,7 @@ from broadcaster.errors import InputError, PermissionDenied
 from broadcaster.reports.compliance import compliance_report
 from broadcaster.reports.periods import PeriodKind
 from broadcaster.schedules import load_schedule
-from broadcaster.services import reporting
+from broadcaster.services import documents, reporting
 from broadcaster.services.stations import campaigns_domain, find_station, import_schedule
 from broadcaster.store.models import AiringRow, AsRunRow, BulletinRow, CampaignRow, RevisionRow
 
@@ -247,14 +247,14 @@ def test_due_counts_planned_airings_from_the_queue(seeded_db: App) -> None:
 def test_letterhead_comes_from_the_station_and_the_leader(seeded_db: App) -> None:
     with seeded_db.tx() as s:
         station = find_station(s, "phu-thu")
-        head = reporting.letterhead(s, station, issued_on=date(2023, 5, 2), number="12")
+        head = documents.letterhead(s, station, issued_on=date(2023, 5, 2), number="12")
     assert (head.issuing_body, head.place, head.signer_name, head.number) == (
         "PHƯỜNG PHÚ THỨ",
         "Phú Thứ",
         "Vũ Văn Khôi",
         "12",
     )
-    assert reporting.place_from_ward("Xã An Phụ") == "An Phụ"
+    assert documents.place_from_ward("Xã An Phụ") == "An Phụ"
 
 
 def test_the_weekly_programme_log_applies_corrections(seeded_db: App) -> None:
@@ -264,7 +264,7 @@ def test_the_weekly_programme_log_applies_corrections(seeded_db: App) -> None:
             s, ids[date(2023, 4, 5)], INTR, reason="Loa cụm 3 hỏng", actor="hung", now=NOW, played_s=20
         )
         station = find_station(s, "phu-thu")
-        doc = reporting.programme_log_document(s, station, date(2023, 4, 6), now=NOW)
+        doc = documents.programme_log_document(s, station, date(2023, 4, 6), now=NOW)
         count = s.scalar(select(AsRunRow.id).order_by(AsRunRow.id.desc()).limit(1))
     assert (doc.week.start, doc.week.end) == (date(2023, 4, 3), date(2023, 4, 9))
     assert [(r.actual_start or r.planned_start, r.outcome, r.played_s) for r in doc.records] == [
