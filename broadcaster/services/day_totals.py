@@ -20,6 +20,7 @@ from broadcaster.domain import AsRunRecord, Campaign
 from broadcaster.reports import compliance as comp
 from broadcaster.reports.compliance import CountingRules
 from broadcaster.reports.series import METRICS, DaySeries, Series, record_metrics
+from broadcaster.services.asrun_records import load_records, superseded_ids
 from broadcaster.store.models import AsRunRow, StationRow
 
 __all__ = ["day_series"]
@@ -87,7 +88,6 @@ def day_series(
         if streamed is not None:
             corrected |= streamed
             continue
-        from broadcaster.services.reporting import load_records  # on use: reporting imports this module
 
         for st in group:  # the exact, slower path: read the records
             maps: dict[str, dict[int, list[int]]] = {}
@@ -267,9 +267,7 @@ def _add(
 def _take_superseded(
     session: Session, out: Series, stations: Sequence[StationRow], codes: list[str], rules: CountingRules
 ) -> None:
-    # Imported on use: services.reporting imports this module (and re-exports day_series).
-    from broadcaster.services.reporting import load_records, superseded_ids
-
+    """Subtract the rows that a later correction replaced (their replacement rows are counted already)."""
     dropped = superseded_ids(session, [st.id for st in stations])
     for st in stations:
         records = load_records(session, st, campaign_codes=codes, effective=False, ids=dropped)

@@ -1,0 +1,116 @@
+"""As-run rows read back from the database as the reports see them, with corrections applied."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from broadcaster.domain import AsRunRecord, Outcome, Priority, Trigger
+from broadcaster.store.models import AsRunRow, BulletinRow, StationRow
+
+_RECORD_COLUMNS = (
+    AsRunRow.id,
+    AsRunRow.campaign_code,
+    AsRunRow.bulletin_id,
+    AsRunRow.revision_number,
+    AsRunRow.planned_start,
+    AsRunRow.actual_start,
+    AsRunRow.actual_end,
+    AsRunRow.played_ms,
+    AsRunRow.clip_ms,
+    AsRunRow.outcome,
+    AsRunRow.trigger,
+    AsRunRow.priority,
+    AsRunRow.sha256,
+    AsRunRow.title,
+    AsRunRow.queued_by,
+    AsRunRow.approved_by,
+    BulletinRow.agency,
+)
+
+
+def station_zone(station: StationRow) -> ZoneInfo:
+    """The station's time zone."""
+    return ZoneInfo(station.timezone)
+
+
+def superseded_ids(session: Session, station_ids: Sequence[int] | None = None) -> set[int]:
+    """Ids of rows replaced by a newer correction: every corrected original and every older correction."""
+    q = select(AsRunRow.id, AsRunRow.corrects_id, AsRunRow.station_id, AsRunRow.seq)
+    q = q.where(AsRunRow.corrects_id.is_not(None))
+    if station_ids is not None:
+        q = q.where(AsRunRow.station_id.in_(station_ids))
+    newest: dict[int, tuple[int, int]] = {}
+    out: set[int] = set()
+    for row_id, target, _station, seq in session.connection().execute(q):
+        assert target is not None  # filtered above
+        out.add(target)
+        best = newest.get(target)
+        if best is None or seq > best[0]:
+            if best is not None:
+                out.add(best[1])
+            newest[target] = (seq, row_id)
+        else:
+            out.add(row_id)
+    return out
+
+
+def load_records(
+    session: Session,
+    station: StationRow,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    campaign_codes: Sequence[str] | None = None,
+    outcomes: Sequence[Outcome] | None = None,
+    effective: bool = True,
+    ids: Iterable[int] | None = None,
+) -> list[AsRunRecord]:
+    """A station's as-run rows as report records, dated by actual (else planned) start in [start, end).
+
+    With `effective`, a corrected row is replaced by its newest correction (older ones drop out).
+    Only the columns a record needs are read, not ORM objects.
+    """
+    anchor = func.coalesce(AsRunRow.actual_start, AsRunRow.planned_start)
+    q = select(*_RECORD_COLUMNS).outerjoin(BulletinRow, BulletinRow.id == AsRunRow.bulletin_id)
+    q = q.where(AsRunRow.station_id == station.id).order_by(anchor, AsRunRow.seq)
+    if start is not None:
+        q = q.where(anchor >= start)
+    if end is not None:
+        q = q.where(anchor < end)
+    if campaign_codes is not None:
+        q = q.where(AsRunRow.campaign_code.in_(campaign_codes))
+    if outcomes is not None:
+        q = q.where(AsRunRow.outcome.in_([o.value for o in outcomes]))
+    if ids is not None:
+        q = q.where(AsRunRow.id.in_(list(ids)))
+    dropped = superseded_ids(session, [station.id]) if effective else set()
+    return [_record(station.code, row) for row in session.connection().execute(q) if row[0] not in dropped]
+
+
+def _record(station_code: str, r: Any) -> AsRunRecord:
+    return AsRunRecord(
+        station_code=station_code,
+        campaign_code=r.campaign_code,
+        bulletin_id=r.bulletin_id,
+        revision=r.revision_number,
+        planned_start=r.planned_start,
+        actual_start=r.actual_start,
+        actual_end=r.actual_end,
+        played_s=r.played_ms / 1000,
+        clip_s=r.clip_ms / 1000,
+        outcome=Outcome(r.outcome),
+        trigger=Trigger(r.trigger),
+        priority=Priority(r.priority),
+        sha256=r.sha256,
+        title=r.title,
+        agency=r.agency or "",
+        queued_by=r.queued_by,
+        approved_by=r.approved_by,
+        row_id=r.id,
+    )
