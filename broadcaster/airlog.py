@@ -58,6 +58,7 @@ class AsRunEntry:
     actual_end: datetime | None = None
     played_ms: int = 0
     clip_ms: int = 0
+    start_error_ms: int | None = None
     priority: Priority = Priority.NORMAL
     airing_id: int | None = None
     session_code: str | None = None

@@ -58,6 +58,11 @@ class Played:
     error: str | None
 
 
+def start_error_ms(actual: datetime, planned: datetime | None) -> int | None:
+    """How late (positive) or early the programme started, in whole milliseconds."""
+    return None if planned is None else round((actual - planned).total_seconds() * 1000)
+
+
 def item_entries(
     items: Sequence[ItemSpan],
     played: Played,
@@ -88,6 +93,7 @@ def item_entries(
                 planned_start=planned_start + timedelta(seconds=first) if planned_start else None,
                 actual_start=actual_start,
                 actual_end=actual_end,
+                start_error_ms=start_error_ms(played.started_at, planned_start) if heard > 0 else None,
                 played_ms=round(heard * 1000),
                 clip_ms=round(item.clip_s * 1000),
                 priority=item.priority,

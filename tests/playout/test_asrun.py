@@ -67,6 +67,7 @@ def test_a_completed_programme_logs_every_item_completed_at_its_offset() -> None
     assert first.actual_start == PLANNED + timedelta(seconds=5, milliseconds=12)
     assert second.actual_end == PLANNED + timedelta(seconds=25, milliseconds=12)
     assert first.note == "n" and first.trigger is Trigger.SCHEDULE
+    assert (first.start_error_ms, second.start_error_ms) == (12, 12)  # the programme started 12 ms late
 
 
 def test_a_cut_mid_item_is_interrupted_and_the_items_after_it_skipped() -> None:
@@ -82,6 +83,10 @@ def test_a_cut_in_the_second_reading_counts_what_was_heard() -> None:
     assert first.outcome is Outcome.COMPLETED
     assert second.outcome is Outcome.INTERRUPTED and second.played_ms == 6_000
     assert unfinished([first, second]) == [2]
+
+
+def test_items_never_heard_have_no_start_error() -> None:
+    assert [e.start_error_ms for e in entries(played(3.0))] == [None, None]
 
 
 def test_a_cut_before_any_item_skips_them_all() -> None:
