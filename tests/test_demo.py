@@ -24,15 +24,15 @@ def test_demo_airs_on_time_and_logs_what_happened(clean_env: Path) -> None:
     assert "completed" in done.stdout and "Traceback" not in done.stderr
     with sqlite3.connect(clean_env / "broadcaster.db") as db:
         rows = db.execute(
-            "SELECT planned_start, actual_start, outcome, played_ms, clip_ms, sha256, trigger "
-            "FROM as_run ORDER BY seq"
+            "SELECT planned_start, actual_start, outcome, played_ms, clip_ms, sha256, trigger,"
+            " start_error_ms FROM as_run ORDER BY seq"
         ).fetchall()
         engines = {e for (e,) in db.execute("SELECT engine FROM render WHERE kind = 'speech'")}
     assert len(rows) == 1
-    planned, actual, outcome, played_ms, clip_ms, sha, trigger = rows[0]
+    planned, actual, outcome, played_ms, clip_ms, sha, trigger, start_error_ms = rows[0]
     assert outcome == "completed" and trigger == "schedule"
     error = abs((datetime.fromisoformat(actual) - datetime.fromisoformat(planned)).total_seconds())
-    assert error < 1.0
+    assert error < 1.0 and abs(start_error_ms) < 1000
     assert played_ms == clip_ms > 10_000 and len(sha) == 64
     assert engines == {"espeak"}  # Google is unreachable here: the offline fallback made every render
     aired = list((clean_env / "aired").iterdir())
