@@ -88,8 +88,12 @@ def report(
             station = find_station(s, state.station)
             items = reporting.due_items(s, station, now=now)
             zone = reporting.station_zone(station)
+            today = now.astimezone(zone).date()
+            active = [c for c in reporting.station_campaigns(s, station) if c.active_on(today)]
         if fmt == "json":
             print_json([due_dict(i, zone) for i in items])
+        elif not active:
+            click.echo(f"Hôm nay ({today:%d/%m/%Y}) không có chiến dịch nào trong thời hạn thực hiện.")
         else:
             print_due(items)
         return

@@ -246,3 +246,9 @@ def test_log_verify_names_the_tampered_row(db_url: str, monkeypatch: pytest.Monk
     assert f"dòng id={ids[date(2023, 3, 29)]} (số thứ tự 5)" in result.stdout and "[edited]" in result.stdout
     report = json.loads(run("log", "verify", "--json", env=env).stdout)
     assert report["ok"] is False and report["problem"]["kind"] == "edited"
+
+
+def test_due_says_when_no_campaign_is_running(seeded: App) -> None:
+    # The seed plan's campaigns ended on 31/12/2023: nothing can be "at risk" today.
+    out = ok("report", "--due")
+    assert "không có chiến dịch nào trong thời hạn" in out
