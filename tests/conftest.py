@@ -8,12 +8,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from google_fake import audio_probe, fake_google, google_mp3
 from seedpaths import SEED
 from sqlalchemy import create_engine, text
 
 from broadcaster.app import App, build_app
 from broadcaster.config import load_config
 
+# The gTTS interceptor's fixtures, for every test that renders through gTTS's own code.
+__all__ = ["audio_probe", "fake_google", "google_mp3"]
 _db_counter = itertools.count()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import os
@@ -11,10 +10,9 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
-from typing import Any, Protocol
 
 import pytest
+from google_fake import FakeGoogle
 from sqlalchemy import func, select
 
 import broadcaster.cli.common
@@ -32,33 +30,6 @@ from broadcaster.store.models import BulletinRow, RenderRow
 
 BIN = str(Path(sys.executable).with_name("broadcaster"))
 DOC = "Thực hiện Kế hoạch số 61/KH-UBND ngày 03/03/2023, phường tuyên truyền lúc 17h30."
-
-
-def _speech_fakes() -> ModuleType:
-    """tests/speech/conftest.py as a module: its gTTS interceptor fixtures are reused here as they are."""
-    path = Path(__file__).resolve().parents[1] / "speech" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("speech_fakes", path)
-    assert spec is not None and spec.loader is not None
-    module = sys.modules.get("speech_fakes") or importlib.util.module_from_spec(spec)
-    if "speech_fakes" not in sys.modules:
-        sys.modules["speech_fakes"] = module
-        spec.loader.exec_module(module)
-    return module
-
-
-_fakes = _speech_fakes()
-google_mp3 = _fakes.google_mp3
-fake_google = _fakes.fake_google
-
-
-class FakeGoogle(Protocol):
-    """What these tests use of tests/speech/conftest.py's FakeGoogle (typed here: it is loaded by path)."""
-
-    calls: list[Any]
-    served: list[bytes]
-
-    def fail_always(self, outcome: int | BaseException | None) -> None:
-        """Answer every request with `outcome` (None: serve audio)."""
 
 
 def run(

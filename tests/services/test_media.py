@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
-from typing import Any, Protocol
 
 import pytest
 import requests
+from google_fake import FakeGoogle
 from sqlalchemy import func, select
 
 from broadcaster.app import App, build_app
@@ -21,34 +18,6 @@ from broadcaster.errors import AudioError
 from broadcaster.services import bulletins, media
 from broadcaster.services.stations import find_station
 from broadcaster.store.models import BulletinRow, RenderRow
-
-
-def _speech_fakes() -> ModuleType:
-    """tests/speech/conftest.py as a module: its gTTS interceptor fixtures are reused here as they are."""
-    path = Path(__file__).resolve().parents[1] / "speech" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("speech_fakes", path)
-    assert spec is not None and spec.loader is not None
-    module = sys.modules.get("speech_fakes") or importlib.util.module_from_spec(spec)
-    if "speech_fakes" not in sys.modules:
-        sys.modules["speech_fakes"] = module
-        spec.loader.exec_module(module)
-    return module
-
-
-_fakes = _speech_fakes()
-google_mp3 = _fakes.google_mp3
-fake_google = _fakes.fake_google
-
-
-class FakeGoogle(Protocol):
-    """What these tests use of tests/speech/conftest.py's FakeGoogle (typed here: it is loaded by path)."""
-
-    calls: list[Any]
-    served: list[bytes]
-
-    def fail_always(self, outcome: int | BaseException | None) -> None:
-        """Answer every request with `outcome` (None: serve audio)."""
-
 
 SHORT = "Phường thông báo lịch tiêm vắc-xin sởi vào sáng thứ bảy."
 

@@ -1,4 +1,4 @@
-"""Speech fixtures: `fake_google` answers gTTS's HTTP like Google does, with real MP3 bytes made here."""
+"""An HTTP interceptor for Google's TTS endpoint answering with real MP3 bytes, so gTTS's own code runs."""
 
 from __future__ import annotations
 
