@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from phuthu_station import MON_SAT, make_station
 
 from broadcaster.domain import (
     Campaign,
@@ -15,35 +16,12 @@ from broadcaster.domain import (
     SessionRule,
     Station,
     Target,
-    TimeWindow,
 )
 from broadcaster.fill import Aired, Candidate, FillResult, Shortfall, ShortfallKind, fill
 from broadcaster.planning import ProgrammeShape, QueuedItem, occurrences, programme_length, station_zone
 
-ZONE = "Asia/Ho_Chi_Minh"
-MON_SAT = frozenset(range(6))
 PLAIN = ProgrammeShape()
 SUNDAY_EVENING = datetime(2023, 3, 12, 12, 0, tzinfo=UTC)  # 19:00 local, before week 2023-W11
-
-
-def make_station(
-    sessions: tuple[SessionRule, ...] | None = None, exceptions: tuple[ScheduleException, ...] = ()
-) -> Station:
-    """Phú Thứ: two 15-minute sessions Monday to Saturday, allowed 05:00–07:00 and 16:30–18:30."""
-    if sessions is None:
-        sessions = (
-            SessionRule("sang", "Buổi sáng", MON_SAT, time(6, 0), timedelta(minutes=15)),
-            SessionRule("chieu", "Buổi chiều", MON_SAT, time(17, 0), timedelta(minutes=15)),
-        )
-    return Station(
-        code="phu-thu",
-        name="Đài truyền thanh phường Phú Thứ",
-        timezone=ZONE,
-        ident="Đây là Đài truyền thanh phường Phú Thứ",
-        allowed_hours=(TimeWindow(time(5, 0), time(7, 0)), TimeWindow(time(16, 30), time(18, 30))),
-        sessions=sessions,
-        exceptions=exceptions,
-    )
 
 
 def campaign(
