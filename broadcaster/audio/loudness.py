@@ -10,7 +10,7 @@ import os
 import re
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +147,29 @@ class OutputFormat:
     def layout(self) -> str:
         """ffmpeg channel layout name."""
         return "mono" if self.channels == 1 else "stereo"
+
+
+# File name suffixes a user may give an output, and the codec each one names.
+_SUFFIX_CODECS = {".mp3": "mp3", ".wav": "wav", ".flac": "flac", ".ogg": "ogg", ".opus": "opus", ".m4a": "aac"}
+
+
+def format_for_path(path: Path, base: OutputFormat) -> OutputFormat:
+    """The output format that `path`'s suffix names, keeping `base`'s rate, channels and bitrate.
+
+    As ffmpeg and sox do, the file name chooses the container; only a suffix we cannot write is refused.
+    """
+    codec = _SUFFIX_CODECS.get(path.suffix.lower())
+    if codec is None:
+        raise AudioError(
+            f"Không ghi được định dạng của tệp đích {path.name}.",
+            f"Đặt tên tệp với một trong các đuôi: {', '.join(_SUFFIX_CODECS)}.",
+        )
+    if codec == base.codec:
+        return base
+    rate = base.sample_rate
+    if codec == "opus" and rate not in (8000, 12000, 16000, 24000, 48000):
+        rate = 48000
+    return replace(base, codec=codec, sample_rate=rate, encoder_loss_lu=None)
 
 
 def measure(path: Path, *, timeout: float | None = None) -> LoudnessMeasurement:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from broadcaster.audio.loudness import measure, normalize
+from broadcaster.audio.loudness import format_for_path, measure, normalize
 from broadcaster.cli.common import State, json_option, pass_state, print_json, print_table
 from broadcaster.errors import InputError
 
@@ -62,12 +62,7 @@ def normalize_(
         goal = replace(goal, integrated_lufs=target)
     if true_peak is not None:
         goal = replace(goal, true_peak_dbtp=true_peak)
-    fmt = app.output_format
-    if dst.suffix.lower() != fmt.extension.lower():
-        raise InputError(
-            f"Tệp đích phải có đuôi {fmt.extension} (định dạng đang cấu hình: {fmt.codec}).",
-            "Đổi tên tệp đích, hoặc đặt BROADCASTER_AUDIO_FORMAT cho định dạng khác.",
-        )
+    fmt = format_for_path(dst, app.output_format)
     result = normalize(_existing(src), dst, goal, fmt)
     if as_json:
         print_json(result.to_json_dict())

@@ -84,3 +84,48 @@ def test_bad_input_is_one_line(tmp_path: Path) -> None:
         assert result.returncode == 1 and "Traceback" not in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "o.mp3").exists()
+
+
+def _judge(path: Path) -> tuple[float, float]:
+    """Integrated loudness and true peak of `path` by a separate ffmpeg ebur128 run."""
+    judge = subprocess.run(
+        ["ffmpeg", "-nostats", "-i", str(path), "-filter_complex", "ebur128=peak=true", "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    summary = judge.stderr.rsplit("Summary:", 1)[1]
+    return float(summary.split("I:")[1].split("LUFS")[0]), float(summary.split("Peak:")[1].split("dBFS")[0])
+
+
+def _codec(path: Path) -> str:
+    probe = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return probe.stdout.strip()
+
+
+def test_output_name_chooses_the_format(tmp_path: Path) -> None:
+    tone = tmp_path / "tone.wav"
+    _tone(tone, -30.0)
+    for name, codec in (("out.wav", "pcm_s16le"), ("out.flac", "flac"), ("out.mp3", "mp3")):
+        out = tmp_path / name
+        result = _run("audio", "normalize", str(tone), str(out))
+        assert result.returncode == 0, result.stderr
+        assert _codec(out) == codec
+        integrated, peak = _judge(out)
+        assert abs(integrated - (-16.0)) <= 0.5, (name, integrated)
+        assert peak <= -1.5, (name, peak)
+
+
+def test_an_output_suffix_it_cannot_write_is_refused(tmp_path: Path) -> None:
+    tone = tmp_path / "tone.wav"
+    _tone(tone, -30.0)
+    result = _run("audio", "normalize", str(tone), str(tmp_path / "out.xyz"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert ".flac" in result.stderr and "out.xyz" in result.stderr
+    assert not list(tmp_path.glob("out.*"))
