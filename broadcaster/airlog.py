@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -198,13 +199,34 @@ _RENUMBER_LIMIT = 64
 _INSTANTS = ("planned_start", "actual_start", "actual_end", "recorded_at")
 
 
-def _sqlite_instant(stored: str | None) -> str | datetime | None:
+def _not_canonical(stored: object) -> str:
+    """A stand-in for a stored value that no canonical row can hold: its row then fails its hash.
+
+    The log hashes instants to the millisecond, so a stored value that the canonical form does not
+    reproduce exactly (sub-millisecond digits, text or a number where a time was) must not be read
+    as the nearest canonical value: that would let an edit below the hash's precision pass.
+    """
+    return f"!not-canonical:{type(stored).__name__}:{stored!r}"
+
+
+# How SQLite holds an instant the log wrote: "2024-01-08 23:00:00.123000" (whole milliseconds).
+_SQLITE_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}000")
+
+
+def _sqlite_instant(stored: object) -> str | None:
     """SQLite's stored UTC text straight to the canonical form, without parsing (hot loop of verify)."""
     if stored is None:
         return None
-    if len(stored) == 26 and stored[10] == " " and stored[19] == ".":  # "2024-01-08 23:00:00.123456"
+    if stored.__class__ is str and _SQLITE_INSTANT.fullmatch(stored):
         return f"{stored[:10]}T{stored[11:23]}Z"
-    return datetime.fromisoformat(stored).replace(tzinfo=UTC)
+    return _not_canonical(stored)
+
+
+def _server_instant(stored: object) -> str | datetime | None:
+    """An instant read back from a server database, if it holds whole milliseconds (else unreadable)."""
+    if stored is None or (isinstance(stored, datetime) and stored.microsecond % 1000 == 0):
+        return stored
+    return _not_canonical(stored)
 
 
 def _rows(session: Session, station_id: int) -> Iterator[dict[str, Any]]:
@@ -218,9 +240,9 @@ def _rows(session: Session, station_id: int) -> Iterator[dict[str, Any]]:
     q = select(*cols).where(AsRunRow.station_id == station_id).order_by(AsRunRow.seq)
     for row in session.connection().execute(q.execution_options(yield_per=5000)):
         values = row._asdict()
-        if sqlite:
-            for name in _INSTANTS:
-                values[name] = _sqlite_instant(values[name])
+        read = _sqlite_instant if sqlite else _server_instant
+        for name in _INSTANTS:
+            values[name] = read(values[name])
         yield values
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
+from tamper import drop_asrun_guards
 
 from broadcaster import airlog
 from broadcaster.airlog import AsRunEntry
@@ -60,6 +64,7 @@ def build_log(engine: Engine, rows: int = 6) -> tuple[int, list[int]]:
 def execute(engine: Engine, sql: str, **params: object) -> None:
     """Tamper directly in the database, bypassing the application."""
     with engine.begin() as conn:
+        drop_asrun_guards(conn)
         conn.execute(text(sql), params)
 
 
@@ -272,3 +277,45 @@ def test_concurrent_appends_to_one_station_serialise_on_postgresql(engine: Engin
     assert errors == []
     result = check(engine, station_id)
     assert result.ok and result.rows == 31
+
+
+def test_a_sub_millisecond_edit_is_caught(engine: Engine) -> None:
+    station_id, ids = build_log(engine)
+    if engine.dialect.name == "sqlite":  # "…00.123000" → "…00.123999": the same millisecond
+        sql = "UPDATE as_run SET actual_start = substr(actual_start, 1, 23) || '999' WHERE id = :id"
+    else:
+        sql = "UPDATE as_run SET actual_start = actual_start + interval '999 microseconds' WHERE id = :id"
+    execute(engine, sql, id=ids[1])
+    assert found(engine, station_id) == ("edited", ids[1], 2)
+
+
+def test_text_where_a_time_was_is_caught(engine: Engine) -> None:
+    station_id, ids = build_log(engine)
+    if engine.dialect.name == "sqlite":
+        execute(engine, "UPDATE as_run SET actual_start = 'hôm qua' WHERE id = :id", id=ids[4])
+        assert found(engine, station_id) == ("edited", ids[4], 5)
+        execute(engine, "UPDATE as_run SET actual_end = 1704754892 WHERE id = :id", id=ids[0])
+        assert found(engine, station_id) == ("edited", ids[0], 1)
+    else:  # a server's typed column cannot hold text at all
+        with pytest.raises(DataError):
+            execute(engine, "UPDATE as_run SET actual_start = 'hôm qua' WHERE id = :id", id=ids[4])
+        assert check(engine, station_id).ok
+
+
+def test_a_trailing_space_in_a_title_is_caught(engine: Engine) -> None:
+    station_id, ids = build_log(engine)
+    execute(engine, "UPDATE as_run SET title = title || ' ' WHERE id = :id", id=ids[5])
+    assert found(engine, station_id) == ("edited", ids[5], 6)
+
+
+def test_sqlite_itself_refuses_update_and_delete_of_as_run(tmp_path: Path) -> None:
+    eng = db.make_engine(f"sqlite:///{tmp_path / 'guarded.db'}")
+    db.migrate(eng)
+    station_id, ids = build_log(eng)
+    eng.dispose()
+    conn = sqlite3.connect(tmp_path / "guarded.db")  # what the sqlite3 shell does
+    for sql in ("UPDATE as_run SET played_ms = 1 WHERE id = ?", "DELETE FROM as_run WHERE id = ?"):
+        with pytest.raises(sqlite3.DatabaseError, match="chỉ được ghi thêm"):
+            conn.execute(sql, (ids[0],))
+    conn.close()
+    assert check(db.make_engine(f"sqlite:///{tmp_path / 'guarded.db'}"), station_id).ok

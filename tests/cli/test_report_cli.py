@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from seedpaths import SEED
 from sqlalchemy import text
+from tamper import drop_asrun_guards
 
 from broadcaster import airlog
 from broadcaster.airlog import AsRunEntry
@@ -237,6 +238,7 @@ def test_log_verify_names_the_tampered_row(db_url: str, monkeypatch: pytest.Monk
     ids = store_log(app)
     assert "nguyên vẹn: 13 dòng" in ok("log", "verify", env=env)
     with app.engine.begin() as conn:
+        drop_asrun_guards(conn)
         conn.execute(
             text("UPDATE as_run SET played_ms = 90000 WHERE id = :id"), {"id": ids[date(2023, 3, 29)]}
         )
