@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import secrets
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -14,9 +12,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broadcaster import airlog
+from broadcaster import airlog, labels
 from broadcaster.domain import Role
 from broadcaster.errors import InputError
+from broadcaster.files import write_atomic
 from broadcaster.reports.compliance import ComplianceReport, CountingRules
 from broadcaster.reports.export import BOM
 from broadcaster.reports.periods import PeriodKind, local_date, period_containing
@@ -41,23 +40,6 @@ __all__ = [
     "write_atomic",
     "write_compliance_pdf",
 ]
-
-
-def write_atomic(path: Path, data: bytes) -> Path:
-    """Write a file whole or not at all (temp file in the same folder, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Not mkstemp: its 0600 mode would survive the rename; "x" mode gives the usual umask permissions.
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        with tmp.open("xb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
 
 
 def place_from_ward(ward: str) -> str:
@@ -88,14 +70,6 @@ def signer_title(title: str) -> str:
     """The signature block's office line from a user's title: "Phó Chủ tịch UBND phường" → "PHÓ CHỦ TỊCH"."""
     office = re.split(r"\s+(?:UBND|Ủy ban|ỦY BAN)\b", title.strip(), maxsplit=1)[0].strip()
     return office.upper() if office else "CHỦ TỊCH"
-
-
-_KIND_VI = {
-    PeriodKind.WEEK: "tuần",
-    PeriodKind.MONTH: "tháng",
-    PeriodKind.QUARTER: "quý",
-    PeriodKind.YEAR: "năm",
-}
 
 
 def compliance_document(
@@ -131,7 +105,7 @@ def compliance_document(
             session, station, issued_on=local_date(now, station_zone(station)), place=place, number=number
         ),
         station_name=station.name,
-        subject=f"Kết quả phát sóng tuyên truyền theo {_KIND_VI[kind]}, từ ngày {start:%d/%m/%Y} "
+        subject=f"Kết quả phát sóng tuyên truyền theo {labels.period_kind(kind)}, từ ngày {start:%d/%m/%Y} "
         f"đến ngày {end:%d/%m/%Y}",
         reports=tuple(reports),
         weekly=tuple(weekly),
@@ -195,8 +169,8 @@ def write_compliance_pdf(
 
 
 COMPLIANCE_CSV_HEADER = (
-    "Đài",
-    "Chiến dịch",
+    "Mã đài",
+    "Mã chiến dịch",
     "Kỳ",
     "Từ ngày",
     "Đến ngày",

@@ -18,21 +18,13 @@ from sqlalchemy.orm import Session
 
 from broadcaster.audio.loudness import LoudnessTarget, OutputFormat, measure, normalize
 from broadcaster.errors import AudioError, InputError
+from broadcaster.files import file_sha256
 from broadcaster.store.models import RenderRow, RevisionRow
 
 if TYPE_CHECKING:  # the TTS chain (gTTS, requests) is only needed by whoever passes a Renderer in
     from broadcaster.speech.render import Renderer
 
 RECORDING_ENGINE = "recording"  # the engine column of an operator recording: no TTS made it
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file, streamed."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from broadcaster.audio.assemble import ProgrammeLayout, assemble
 from broadcaster.audio.ffmpeg import probe
 from broadcaster.domain import Priority
+from broadcaster.files import file_sha256
 from broadcaster.playout.asrun import ItemSpan
 from broadcaster.services import media
 from broadcaster.services.queue import session_airings
@@ -149,7 +150,7 @@ def build(
         session_code=airings[0].session_code,
         planned_start=planned_start,
         path=built.path,
-        sha256=media.file_sha256(built.path),
+        sha256=file_sha256(built.path),
         duration_s=probe(built.path).duration_s,
         items=tuple(spans),
     )

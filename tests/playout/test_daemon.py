@@ -20,6 +20,7 @@ from broadcaster.app import App, build_app
 from broadcaster.config import load_config
 from broadcaster.domain import SessionOccurrence
 from broadcaster.errors import PlayoutError
+from broadcaster.files import file_sha256
 from broadcaster.playout.daemon import Daemon
 from broadcaster.schedules import load_schedule
 from broadcaster.services import bulletins, media, queue, stations
@@ -264,7 +265,7 @@ def test_damaged_render_and_programme_are_rebuilt_before_air(fast_app: App) -> N
     [row] = rows(fast_app)
     assert row.airing_id == airing and row.outcome == "completed"
     assert row.sha256 == old_sha  # re-rendered from the same text: the same audio again
-    assert media.file_sha256(render_path) == old_sha
+    assert file_sha256(render_path) == old_sha
     [aired] = list(fast_app.config.aired_dir.iterdir())
     assert aired.stat().st_size > 10_000
 

@@ -14,6 +14,7 @@ from broadcaster.airlog import AsRunEntry
 from broadcaster.app import App
 from broadcaster.domain import Outcome, Trigger
 from broadcaster.errors import InvalidStateError, NotFoundError, PermissionDenied
+from broadcaster.files import file_sha256
 from broadcaster.services import bulletins, media
 from broadcaster.services.stations import find_station
 from broadcaster.store.models import AuditRow
@@ -173,7 +174,7 @@ def test_a_recording_revision_is_approved_by_the_hash_of_its_audio(seeded: App, 
     with app.tx() as s:
         rev = bulletins.latest_revision(bulletins.get(s, bid))
         assert rev.spoken_text == "Bản ghi âm: Lời kêu gọi của Chủ tịch phường"  # a description, not spoken
-        assert rev.spoken_sha256 == media.file_sha256(Path(str(rev.source_audio))) == recording.sha256
+        assert rev.spoken_sha256 == file_sha256(Path(str(rev.source_audio))) == recording.sha256
         bulletins.submit(s, bid, actor="lan", now=app.clock.now())
         assert (
             bulletins.approve(s, bid, actor="khoi", now=app.clock.now()).approved_sha256 == recording.sha256

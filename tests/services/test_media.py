@@ -15,6 +15,7 @@ from broadcaster.app import App, build_app
 from broadcaster.audio.loudness import measure
 from broadcaster.config import load_config
 from broadcaster.errors import AudioError
+from broadcaster.files import file_sha256
 from broadcaster.services import bulletins, media
 from broadcaster.services.stations import find_station
 from broadcaster.store.models import BulletinRow, RenderRow
@@ -73,7 +74,7 @@ def test_approved_bulletin_is_rendered_by_gtts_and_reused(gapp: App, fake_google
     assert engine == "gtts" and len(fake_google.calls) >= 1
     assert fake_google.calls[0].lang == "vi"
     assert path.suffix == ".mp3" and path.is_relative_to(gapp.config.media_dir)
-    assert media.file_sha256(path) == sha
+    assert file_sha256(path) == sha
     assert abs(measure(path).integrated_lufs - gapp.config.audio.target_lufs) < 1.0
     calls = len(fake_google.calls)
     assert render(gapp, bid)[0] == render_id  # the second render reuses the row ...
@@ -108,7 +109,7 @@ def test_google_trouble_falls_back_to_espeak_then_upgrades(
     assert render(gapp, bid)[:2] == (first_id, "espeak") and not fake_google.served
     upgraded_id, engine, sha, path = render(gapp, bid, upgrade=True)
     assert engine == "gtts" and upgraded_id != first_id and fake_google.served
-    assert media.file_sha256(path) == sha
+    assert file_sha256(path) == sha
     assert render(gapp, bid)[0] == upgraded_id  # the newest render is what airs
 
 
@@ -124,7 +125,7 @@ def test_corrupted_media_file_is_detected_and_rerendered(gapp: App, fake_google:
     new_id, engine, new_sha, new_path = render(gapp, bid)
     assert engine == "gtts" and new_path == path
     # Made again from the (intact, verified) TTS cache: the same bytes, so the row is valid once more.
-    assert media.file_sha256(path) == new_sha == sha
+    assert file_sha256(path) == new_sha == sha
     assert len(fake_google.calls) == calls  # no new request to Google
     with gapp.tx() as s:
         assert media.is_intact(s.get_one(RenderRow, new_id))
@@ -179,7 +180,7 @@ def test_recording_is_normalised_and_approved_by_its_audio_hash(
     app = seeded
     bid = add_recording(app, make_clip(tmp_path, ext))
     [stored] = stored_recordings(app)
-    sha = media.file_sha256(stored)
+    sha = file_sha256(stored)
     assert stored.suffix == app.output_format.extension
     assert abs(measure(stored).integrated_lufs - app.config.audio.target_lufs) < 1.0
     with app.tx() as s:
