@@ -149,6 +149,9 @@ def append(
     row = AsRunRow(**values, prev_hash=prev, row_hash=row_digest(prev, values))
     session.add(row)
     session.flush()
+    station = session.get(StationRow, station_id)
+    if station is not None:
+        appended_heads(session)[station.code] = (seq, row.row_hash)
     return row
 
 
@@ -253,7 +256,9 @@ class _Seen:
     row_hash: str
 
 
-def verify_rows(rows: Iterable[dict[str, Any]], *, known_head: str | None = None) -> VerifyResult:
+def verify_rows(
+    rows: Iterable[dict[str, Any]], *, known_head: str | None = None, signed: tuple[int, str] | None = None
+) -> VerifyResult:
     """Walk one station's rows in seq order; name the first edited, deleted, inserted or reordered row.
 
     A row is sound when its stored `prev_hash` is the previous row's `row_hash`, its content hashes to
@@ -306,11 +311,46 @@ def verify_rows(rows: Iterable[dict[str, Any]], *, known_head: str | None = None
         seen[prev.row_hash] = prev
         by_prev[values["prev_hash"]] = prev
     head = prev.row_hash if prev else GENESIS
+    if signed is not None:
+        unsigned = _against_signed(signed, seen, count, prev)
+        if unsigned is not None:
+            return VerifyResult(count, head, unsigned)
     if known_head is not None and not _head_known(known_head.strip().lower(), seen):
         last_id, last_seq = (prev.row_id, prev.seq) if prev else (0, 0)
         message = "mã băm cuối đã ghi trước đây không còn trong chuỗi: các dòng cuối đã bị xóa hoặc thay"
         return VerifyResult(count, head, ChainProblem(last_id, last_seq, "deleted", message))
     return VerifyResult(count, head, None)
+
+
+def _against_signed(
+    signed: tuple[int, str], seen: dict[str, _Seen], count: int, last: _Seen | None
+) -> ChainProblem | None:
+    """Compare an intact chain with the head the station signed last (rows, hash), kept outside the database.
+
+    The signed hash must be the row numbered `rows` (or the genesis, for none); rows beyond it carry no
+    signature: appended by something other than this station's software, or (rarely) written just before
+    a crash that stopped the signature.
+    """
+    rows, head_hash = signed
+    last_id, last_seq = (last.row_id, last.seq) if last else (0, 0)
+    at = seen.get(head_hash)
+    if not ((rows == 0 and head_hash == GENESIS) or (at is not None and at.seq == rows)):
+        return ChainProblem(
+            last_id,
+            last_seq,
+            "deleted",
+            f"mốc đã ký ({rows} dòng, mã băm {head_hash[:12]}…) không còn trong chuỗi: "
+            "các dòng đã bị xóa hoặc viết lại",
+        )
+    if count > rows:
+        return ChainProblem(
+            last_id,
+            last_seq,
+            "unsigned",
+            f"{count - rows} dòng cuối nằm sau mốc đã ký và không có chữ ký của đài "
+            "(bị thêm vào ngoài phần mềm, hoặc máy tắt ngay sau khi ghi)",
+        )
+    return None
 
 
 def _head_known(head: str, seen: dict[str, _Seen]) -> bool:
@@ -378,9 +418,31 @@ def _diagnose(
     return problem("edited", "dòng đã bị sửa, kể cả mã băm liên kết")
 
 
-def verify(session: Session, station_id: int, *, known_head: str | None = None) -> VerifyResult:
-    """Check one station's whole chain in the database."""
-    return verify_rows(_rows(session, station_id), known_head=known_head)
+def verify(
+    session: Session,
+    station_id: int,
+    *,
+    known_head: str | None = None,
+    signed: tuple[int, str] | None = None,
+) -> VerifyResult:
+    """Check one station's whole chain in the database (against a signed head, when given)."""
+    return verify_rows(_rows(session, station_id), known_head=known_head, signed=signed)
+
+
+def head_of(session: Session, station_id: int) -> tuple[int, str]:
+    """(row count, last row hash) of a station's chain as stored: what the station signs after appends."""
+    q = select(AsRunRow.seq, AsRunRow.row_hash).where(AsRunRow.station_id == station_id)
+    last = session.execute(q.order_by(AsRunRow.seq.desc()).limit(1)).first()
+    return (last.seq, last.row_hash) if last else (0, GENESIS)
+
+
+APPENDED = "broadcaster.asrun_appended"
+
+
+def appended_heads(session: Session) -> dict[str, tuple[int, str]]:
+    """Station code → (seq, row hash) of the newest row this session appended (read after commit)."""
+    heads: dict[str, tuple[int, str]] = session.info.setdefault(APPENDED, {})
+    return heads
 
 
 def count_rows(session: Session, station_id: int) -> int:

@@ -11,16 +11,17 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
-
 from broadcaster.clock import Clock, SystemClock
 from broadcaster.config import Config, default_config_text
 from broadcaster.errors import ConfigError
-from broadcaster.store import db
 
+# The database layer (SQLAlchemy, Alembic) is imported where it is used, so commands that never
+# open the database (`speech normalize`) start fast.
 if TYPE_CHECKING:
     from datetime import datetime
+
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
 
     from broadcaster.audio.loudness import LoudnessTarget, OutputFormat
     from broadcaster.planning import ProgrammeShape
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from broadcaster.speech.normalize import Normalizer
     from broadcaster.speech.render import Renderer
     from broadcaster.store.models import RevisionRow, StationRow
+    from broadcaster.witness import Witness
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,22 +47,41 @@ class App:
     @cached_property
     def engine(self) -> Engine:
         """The database engine."""
+        from broadcaster.store import db
+
         return db.make_engine(self.config.database_url)
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
-        """Session factory."""
-        return db.session_factory(self.engine)
+        """Session factory; every commit that appends as-run rows signs the new chain head."""
+        from broadcaster.store import db
+        from broadcaster.witness import sign_after_commit
+
+        factory = db.session_factory(self.engine)
+        sign_after_commit(factory, self.witness, self.clock)
+        return factory
+
+    @cached_property
+    def witness(self) -> Witness:
+        """The station key and the signed chain heads, in the home (outside the database)."""
+        from broadcaster.witness import HeadStore, StationKey, Witness
+
+        home = self.config.home
+        return Witness(StationKey(home / "keys" / "station-ed25519.pem"), HeadStore(home / "heads"))
 
     @contextmanager
     def tx(self) -> Iterator[Session]:
         """A checked unit of work on an initialised database."""
+        from broadcaster.store import db
+
         db.require_migrated(self.engine)
         with db.transaction(self.sessions) as session:
             yield session
 
     def init(self) -> list[str]:
         """Create the home, a commented config and the database; idempotent. Returns what was made."""
+        from broadcaster.store import db
+
         made = []
         home = self.config.home
         if not home.exists():
@@ -75,6 +96,12 @@ class App:
             made.append(str(self.config.config_path))
         if db.migrate(self.engine):
             made.append(self.config.database_url)
+        if not self.witness.key.exists():
+            from broadcaster.services.chain import sign_existing_chains
+
+            with self.tx() as session:
+                sign_existing_chains(session, self.witness, self.clock.now())
+            made.append(str(self.witness.key.path))
         return made
 
     @cached_property
