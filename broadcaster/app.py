@@ -99,6 +99,7 @@ class App:
         if not self.witness.key.exists():
             from broadcaster.services.chain import sign_existing_chains
 
+            self.witness.key.fingerprint()  # creates the key
             with self.tx() as session:
                 sign_existing_chains(session, self.witness, self.clock.now())
             made.append(str(self.witness.key.path))
@@ -190,7 +191,10 @@ class App:
         from broadcaster.playout.player import create_player
 
         return create_player(
-            self.player_name(), device=self.config.playout.device or None, out_dir=self.config.aired_dir
+            self.player_name(),
+            device=self.config.playout.device or None,
+            out_dir=self.config.aired_dir,
+            work_dir=self.config.home / "tmp",  # a killed daemon's leftovers are removed at its next start
         )
 
     def media_settings(self) -> MediaSettings:
@@ -259,14 +263,18 @@ class App:
 
         return build
 
-    def daemon(self, station: StationRow, *, outside_hours_ok: bool = False, note: str = "") -> Daemon:
-        """The playout daemon for one station."""
+    def daemon(
+        self, station: StationRow, *, outside_hours_ok: bool = False, note: str = "", **timing: Any
+    ) -> Daemon:
+        """The playout daemon for one station; `timing` overrides DaemonSettings fields (tests, benches)."""
+        import dataclasses
         from datetime import timedelta
 
         from broadcaster import planning
         from broadcaster.domain import Priority
         from broadcaster.errors import PlanningError
         from broadcaster.playout.daemon import Daemon, DaemonSettings
+        from broadcaster.services.daemon_lease import StationLease
         from broadcaster.services.station_playout import StationPlayout
         from broadcaster.services.stations import station_domain
 
@@ -290,9 +298,17 @@ class App:
             note=note,
             resume_policy=p.resume_policy,
         )
+        settings = dataclasses.replace(settings, **timing)
         source = StationPlayout(self.sessions, station.id, self.builder(station))
+        lease = StationLease(self.sessions, station.id, wait_s=settings.claim_wait_s)
         return Daemon(
-            source, self.player(), self.clock, settings=settings, home=self.config.home, allowed=allowed
+            source,
+            self.player(),
+            self.clock,
+            settings=settings,
+            home=self.config.home,
+            allowed=allowed,
+            lease=lease,
         )
 
 
