@@ -12,10 +12,37 @@ from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
 
-from broadcaster.reports.fonts import SerifFonts
+from broadcaster.reports.fonts import SerifFonts, check_serif_fonts
 from broadcaster.reports.periods import Period
 
 _SHADES = (0.15, 0.55, 0.8, 0.35, 0.95, 0.65)
+TITLE = "Thời lượng phát theo tuần (phút)"
+X_TITLE = "Tuần (theo ISO)"
+Y_TITLE = "Phút"
+_NUMERALS = "0123456789,"  # week numbers and the value axis's ticks, decimal comma
+
+
+def chart_text(series: Sequence[tuple[str, Sequence[float]]]) -> str:
+    """Every character the chart draws: titles, numbers and the campaign codes of the legend."""
+    return TITLE + X_TITLE + Y_TITLE + _NUMERALS + "".join(code for code, _ in series)
+
+
+def drawing_text(drawing: Drawing) -> str:
+    """Every character a reportlab drawing draws: its strings, a bar chart's labels, a legend's names."""
+    parts: list[str] = []
+    for item in drawing.contents:
+        if isinstance(item, String):
+            parts.append(item.text)
+        elif isinstance(item, VerticalBarChart):
+            parts += [str(name) for name in item.categoryAxis.categoryNames or ()]
+            parts.append(_NUMERALS)
+        elif isinstance(item, Legend):
+            parts += [str(name) for _, name in item.colorNamePairs]
+    return "".join(parts)
+
+
+def _tick(value: float) -> str:
+    return f"{value:g}".replace(".", ",")
 
 
 def shade(index: int) -> colors.Color:
@@ -55,6 +82,7 @@ def weekly_airtime_chart(
     chart.categoryAxis.labels.fontSize = 8
     chart.valueAxis.labels.fontName = font
     chart.valueAxis.labels.fontSize = 8
+    chart.valueAxis.labelTextFormat = _tick  # Vietnamese decimal comma, as in the tables
     chart.valueAxis.valueMin = 0
     peak = max((v for _, values in series for v in values), default=0.0)
     chart.valueAxis.valueMax = max(1.0, peak * 1.15)
@@ -66,16 +94,14 @@ def weekly_airtime_chart(
         String(
             width / 2,
             height - 12,
-            "Thời lượng phát theo tuần (phút)",
+            TITLE,
             fontName=bold_font,
             fontSize=11,
             textAnchor="middle",
         )
     )
-    drawing.add(
-        String(width / 2, 8 + legend_h, "Tuần (theo ISO)", fontName=font, fontSize=9, textAnchor="middle")
-    )
-    drawing.add(String(4, chart.y + chart.height / 2, "Phút", fontName=font, fontSize=9))
+    drawing.add(String(width / 2, 8 + legend_h, X_TITLE, fontName=font, fontSize=9, textAnchor="middle"))
+    drawing.add(String(4, chart.y + chart.height / 2, Y_TITLE, fontName=font, fontSize=9))
     if series:
         legend = Legend()
         legend.x, legend.y = 40, legend_h
@@ -104,7 +130,11 @@ def weekly_airtime_png(
     *,
     size: tuple[int, int] = (1650, 780),
 ) -> bytes:
-    """The same chart as a PNG drawn with Pillow, for DOCX (reportlab's bitmap renderer needs Cairo)."""
+    """The same chart as a PNG drawn with Pillow, for DOCX (reportlab's bitmap renderer needs Cairo).
+
+    Refuses faces that lack a glyph for the chart's text (ToolMissingError) rather than draw boxes.
+    """
+    check_serif_fonts(fonts, chart_text(series))
     width, height = size
     image = Image.new("RGB", size, "white")
     draw = ImageDraw.Draw(image)
@@ -119,12 +149,12 @@ def weekly_airtime_png(
     def y_of(value: float) -> float:
         return top + plot_h * (1 - value / ceiling)
 
-    draw.text((width / 2, 10), "Thời lượng phát theo tuần (phút)", font=bold, fill="black", anchor="ma")
+    draw.text((width / 2, 10), TITLE, font=bold, fill="black", anchor="ma")
     tick = 0.0
     while tick <= ceiling + 1e-9:
         y = y_of(tick)
         draw.line([(left, y), (left + plot_w, y)], fill=(200, 200, 200), width=1)
-        draw.text((left - 8, y), f"{tick:g}".replace(".", ","), font=regular, fill="black", anchor="rm")
+        draw.text((left - 8, y), _tick(tick), font=regular, fill="black", anchor="rm")
         tick += step
     draw.rectangle([left, top, left + plot_w, top + plot_h], outline="black", width=2)
     group_w = plot_w / max(1, len(weeks))
@@ -141,9 +171,7 @@ def weekly_airtime_png(
             draw.text(
                 (left + (i + 0.5) * group_w, top + plot_h + 8), label, font=regular, fill="black", anchor="ma"
             )
-    draw.text(
-        (left + plot_w / 2, top + plot_h + 44), "Tuần (theo ISO)", font=regular, fill="black", anchor="ma"
-    )
+    draw.text((left + plot_w / 2, top + plot_h + 44), X_TITLE, font=regular, fill="black", anchor="ma")
     x = left
     for j, (code, _) in enumerate(series):
         level = round(_SHADES[j % len(_SHADES)] * 255)

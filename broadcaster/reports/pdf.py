@@ -1,11 +1,13 @@
-"""Printable reports as PDF (reportlab), laid out per Nghị định 30/2020/NĐ-CP in Liberation Serif."""
+"""Printable reports as PDF (reportlab) per Nghị định 30/2020/NĐ-CP, in faces that draw all their text."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT
 from reportlab.lib.pagesizes import A4
@@ -26,23 +28,22 @@ from reportlab.platypus import (
 )
 
 from broadcaster.reports import printable as text
-from broadcaster.reports.chart import weekly_airtime_chart
-from broadcaster.reports.fonts import SerifFonts
+from broadcaster.reports.chart import drawing_text, weekly_airtime_chart
+from broadcaster.reports.fonts import SerifFonts, check_serif_fonts, find_serif_fonts
 
-FAMILY = "LiberationSerif"
+FAMILY = "LiberationSerif"  # reportlab's name for whichever Times-metric family was found
 
 # NĐ 30/2020 margins: top/bottom 20–25 mm, left 30–35 mm, right 15–20 mm.
 MARGINS = {"top": 20 * mm, "bottom": 20 * mm, "left": 30 * mm, "right": 15 * mm}
 TEXT_WIDTH = A4[0] - MARGINS["left"] - MARGINS["right"]
 
 
-def register_fonts(fonts: SerifFonts) -> None:
-    """Register the faces with reportlab under FAMILY (idempotent: reportlab keeps one registry)."""
-    if FAMILY in pdfmetrics.getRegisteredFontNames():
-        return
-    faces = ("", "-Bold", "-Italic", "-BoldItalic")
-    for suffix, path in zip(faces, (fonts.regular, fonts.bold, fonts.italic, fonts.bold_italic), strict=True):
-        pdfmetrics.registerFont(TTFont(FAMILY + suffix, str(path)))
+_SUFFIXES = ("", "-Bold", "-Italic", "-BoldItalic")
+_registered: list[SerifFonts] = []  # the faces now registered under FAMILY (reportlab keeps one registry)
+
+
+def _map_family() -> None:
+    # Paragraphs resolve their face names when built; the faces themselves are loaded only to lay out.
     pdfmetrics.registerFontFamily(
         FAMILY,
         normal=FAMILY,
@@ -50,6 +51,61 @@ def register_fonts(fonts: SerifFonts) -> None:
         italic=FAMILY + "-Italic",
         boldItalic=FAMILY + "-BoldItalic",
     )
+
+
+def _register(name: str, path: Path) -> None:
+    font = TTFont(name, str(path))
+    pdfmetrics.registerFont(font)
+    held = pdfmetrics.getFont(name)
+    if held is not font:
+        # reportlab keeps the first font of a name, and hands out the first font of a PostScript name
+        # ("LiberationSerif" in 1.07 and 2.x alike) for any later one: drop that one, register again.
+        held.unregister()
+        font.unregister()
+        pdfmetrics.registerFont(font)
+
+
+def register_fonts(fonts: SerifFonts) -> None:
+    """Register the faces with reportlab under FAMILY (idempotent; other faces replace those registered)."""
+    if _registered == [fonts]:
+        return
+    for suffix, path in zip(_SUFFIXES, fonts.faces, strict=True):
+        _register(FAMILY + suffix, path)
+    _map_family()
+    _registered[:] = [fonts]
+
+
+def story_text(flowables: Iterable[Any]) -> str:
+    """Every character a story draws: paragraphs, table cells, kept-together groups and charts."""
+    parts: list[str] = []
+    for item in flowables:
+        if isinstance(item, str):
+            parts.append(item)
+        elif isinstance(item, Paragraph):
+            parts.append(item.getPlainText())
+        elif isinstance(item, Table):
+            parts.append(story_text(item._cellvalues))
+        elif isinstance(item, KeepTogether):
+            parts.append(story_text(item._content))
+        elif isinstance(item, Drawing):
+            parts.append(drawing_text(item))
+        elif isinstance(item, list | tuple):
+            parts.append(story_text(item))
+    return "".join(parts)
+
+
+class _RuleUnder(HRFlowable):  # type: ignore[misc]
+    """A rule as wide as a line of text, measured at layout, once the faces are registered."""
+
+    def __init__(self, line: str, font: str, size: float, **options: Any) -> None:
+        super().__init__(width=1, **options)
+        self._line = (line, font, size)
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        """Measure the line, then lay out as a rule of that width."""
+        self.width = pdfmetrics.stringWidth(*self._line)
+        size: tuple[float, float] = super().wrap(avail_width, avail_height)
+        return size
 
 
 def _style(size: float, face: str = "", align: int = TA_CENTER, **extra: Any) -> ParagraphStyle:
@@ -67,7 +123,6 @@ def _p(content: str, style: ParagraphStyle) -> Paragraph:
 def _heading(letterhead: text.Letterhead) -> list[Flowable]:
     left_w, right_w = 68 * mm, TEXT_WIDTH - 68 * mm
     motto = "Độc lập - Tự do - Hạnh phúc"
-    motto_w = pdfmetrics.stringWidth(motto, FAMILY + "-Bold", 13)
     left = [
         _p(letterhead.parent_body, _style(12.5)),
         _p(letterhead.issuing_body, _style(12.5, "-Bold")),
@@ -76,7 +131,9 @@ def _heading(letterhead: text.Letterhead) -> list[Flowable]:
     right = [
         _p("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", _style(12.5, "-Bold")),
         _p(motto, _style(13, "-Bold")),
-        HRFlowable(width=motto_w, thickness=0.6, color=colors.black, spaceBefore=3, hAlign="CENTER"),
+        _RuleUnder(
+            motto, FAMILY + "-Bold", 13, thickness=0.6, color=colors.black, spaceBefore=3, hAlign="CENTER"
+        ),
     ]
     number = _p(text.number_line(letterhead.number, letterhead.symbol), _style(13))
     dated = _p(text.date_line(letterhead.place, letterhead.issued_on), _style(13, "-Italic"))
@@ -153,7 +210,10 @@ def _page_number(canvas: Canvas, doc: SimpleDocTemplate) -> None:
     canvas.restoreState()
 
 
-def _build(story: list[Flowable], title: str) -> bytes:
+def _build(story: list[Flowable], title: str, fonts: SerifFonts | None) -> bytes:
+    # The faces are chosen for the characters this story draws (page numbers are digits).
+    drawn = story_text(story) + "0123456789"
+    register_fonts(find_serif_fonts(text=drawn) if fonts is None else check_serif_fonts(fonts, drawn))
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
@@ -176,9 +236,9 @@ def body(content: str) -> Paragraph:
     return _p(content, _style(13, align=TA_JUSTIFY, firstLineIndent=10 * mm, spaceAfter=4, leading=17))
 
 
-def compliance_pdf(document: text.ComplianceDocument, fonts: SerifFonts) -> bytes:
-    """The compliance report as PDF bytes."""
-    register_fonts(fonts)
+def compliance_pdf(document: text.ComplianceDocument, fonts: SerifFonts | None = None) -> bytes:
+    """The compliance report as PDF bytes, in `fonts` or the first faces found that draw all its text."""
+    _map_family()
     story: list[Flowable] = [*_heading(document.letterhead), *_title("BÁO CÁO", document.subject)]
     if document.intro:
         story.append(body(document.intro))
@@ -201,12 +261,12 @@ def compliance_pdf(document: text.ComplianceDocument, fonts: SerifFonts) -> byte
         story.append(KeepTogether([Spacer(1, 4 * mm), chart]))
     story.append(body(f"Trên đây là báo cáo kết quả phát sóng của {document.station_name}./."))
     story.append(_signature(document.letterhead))
-    return _build(story, f"Báo cáo {document.subject}")
+    return _build(story, f"Báo cáo {document.subject}", fonts)
 
 
-def programme_log_pdf(document: text.ProgrammeLogDocument, fonts: SerifFonts) -> bytes:
-    """The weekly programme log as PDF bytes."""
-    register_fonts(fonts)
+def programme_log_pdf(document: text.ProgrammeLogDocument, fonts: SerifFonts | None = None) -> bytes:
+    """The weekly programme log as PDF bytes, in `fonts` or the first faces found that draw all its text."""
+    _map_family()
     subject = f"Sổ nhật ký chương trình phát thanh hàng tuần của {document.station_name}"
     story: list[Flowable] = [
         *_heading(document.letterhead),
@@ -222,4 +282,4 @@ def programme_log_pdf(document: text.ProgrammeLogDocument, fonts: SerifFonts) ->
     story.append(Spacer(1, 3 * mm))
     story.append(body(text.log_totals(document.records)))
     story.append(_signature(document.letterhead))
-    return _build(story, subject)
+    return _build(story, subject, fonts)
