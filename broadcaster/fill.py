@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from broadcaster import labels
 from broadcaster.domain import Campaign, SessionOccurrence, Station
 from broadcaster.planning import (
     ProgrammeShape,
@@ -103,21 +104,21 @@ class Shortfall:
 
     def message(self) -> str:
         """The shortfall as one Vietnamese sentence for the operator."""
-        code = self.campaign_code
+        code, period = self.campaign_code, labels.period_code_name(self.period_label)
         if self.kind is ShortfallKind.MAX_GAP:
             first, _, last = self.period_label.partition("/")
+            first, last = (f"{date.fromisoformat(d):%d/%m/%Y}" for d in (first, last))
             return (
                 f"Chiến dịch {code}: từ {first} đến {last} cách nhau {_num(self.planned)} ngày, "
                 f"vượt giới hạn {_num(self.needed)} ngày là {_num(self.missing)} ngày."
             )
         if self.kind is ShortfallKind.MONTHLY_MINUTES:
             return (
-                f"Chiến dịch {code}, tháng {self.period_label}: cần {_num(self.needed)} phút, "
+                f"Chiến dịch {code}, {period}: cần {_num(self.needed)} phút, "
                 f"mới có {_num(self.planned)} phút, thiếu {_num(self.missing)} phút."
             )
-        period = "tuần" if self.kind is ShortfallKind.WEEKLY_AIRINGS else "tháng"
         return (
-            f"Chiến dịch {code}, {period} {self.period_label}: cần {_num(self.needed)} lần phát, "
+            f"Chiến dịch {code}, {period}: cần {_num(self.needed)} lần phát, "
             f"mới có {_num(self.planned)} lần, thiếu {_num(self.missing)} lần."
         )
 
@@ -246,8 +247,8 @@ def _deadline(
     target = campaign.target
     options: list[tuple[int, str]] = []
     checks: list[tuple[int | None, tuple[date, date], str]] = [
-        (target.min_airings_per_week, week_bounds(day), f"chỉ tiêu tuần {iso_week_label(day)}"),
-        (target.min_airings_per_month, month_bounds(day), f"chỉ tiêu tháng {month_label(day)}"),
+        (target.min_airings_per_week, week_bounds(day), f"chỉ tiêu {labels.week_name(day)}"),
+        (target.min_airings_per_month, month_bounds(day), f"chỉ tiêu {labels.month_name(day)}"),
     ]
     for wanted, bounds, label in checks:
         if wanted is not None:
@@ -260,7 +261,7 @@ def _deadline(
         missing_s = need_s - _seconds(plan, campaign, bounds)
         average = math.fsum(k.duration_s for k in pool) / len(pool) * plan.shape.repeat
         count = math.ceil(missing_s / average - _EPS) if missing_s > _EPS and average > 0 else 0
-        reason = f"chỉ tiêu tháng {month_label(day)}: còn thiếu {_num(missing_s / 60)} phút"
+        reason = f"chỉ tiêu {labels.month_name(day)}: còn thiếu {_num(missing_s / 60)} phút"
         _spread(plan, (campaign.code, f"phút {month_label(day)}"), ahead, bounds, count, reason, options)
     if target.max_gap_days is not None:
         gap = _gap_deadline(plan, campaign, ahead, day, target.max_gap_days)

@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from english_terms import english_terms
 
 BIN = str(Path(sys.executable).with_name("broadcaster"))
 
@@ -21,7 +22,8 @@ def test_demo_airs_on_time_and_logs_what_happened(clean_env: Path) -> None:
         [BIN, "demo", "--lead", "8"], capture_output=True, text=True, env=env, timeout=300, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert "completed" in done.stdout and "Traceback" not in done.stderr
+    assert "đã phát xong" in done.stdout and "Traceback" not in done.stderr
+    assert english_terms(done.stdout + done.stderr, [str(clean_env)]) == []  # every word in Vietnamese
     with sqlite3.connect(clean_env / "broadcaster.db") as db:
         rows = db.execute(
             "SELECT planned_start, actual_start, outcome, played_ms, clip_ms, sha256, trigger,"

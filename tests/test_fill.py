@@ -65,7 +65,7 @@ def test_weekly_target_spread_over_the_week() -> None:
     # Tuesday, Thursday and Saturday at 17:00 local.
     assert starts(result) == [utc(2023, 3, 14, 10), utc(2023, 3, 16, 10), utc(2023, 3, 18, 10)]
     assert [p.candidate.bulletin_id for p in result.proposals] == [1, 2, 3]
-    assert result.proposals[0].reason == "chỉ tiêu tuần 2023-W11: còn thiếu 3 lần"
+    assert result.proposals[0].reason == "chỉ tiêu tuần 11/2023: còn thiếu 3 lần"
     assert result.shortfalls == []
 
 
@@ -161,7 +161,7 @@ def test_monthly_minutes() -> None:
     # Each airing is read twice: 240 s, so three airings give 12 minutes.
     assert len(result.proposals) == 3
     assert [p.candidate.bulletin_id for p in result.proposals] == [1, 2, 1]
-    assert result.proposals[0].reason == "chỉ tiêu tháng 2023-03: còn thiếu 10 phút"
+    assert result.proposals[0].reason == "chỉ tiêu tháng 03/2023: còn thiếu 10 phút"
     assert result.shortfalls == []
 
 
@@ -182,7 +182,7 @@ def test_capacity_shortfall_reported_with_amounts() -> None:
         Shortfall("B", ShortfallKind.WEEKLY_AIRINGS, "2023-W11", 12, 6, 6),
     ]
     assert result.shortfalls[1].message() == (
-        "Chiến dịch B, tuần 2023-W11: cần 12 lần phát, mới có 6 lần, thiếu 6 lần."
+        "Chiến dịch B, tuần 11/2023: cần 12 lần phát, mới có 6 lần, thiếu 6 lần."
     )
 
 
@@ -200,7 +200,7 @@ def test_gap_shortfall_when_sunday_has_no_session() -> None:
     assert len(result.proposals) == 6
     assert result.shortfalls == [Shortfall("MT", ShortfallKind.MAX_GAP, "2023-03-18/2023-03-20", 1, 2, 1)]
     assert result.shortfalls[0].message() == (
-        "Chiến dịch MT: từ 2023-03-18 đến 2023-03-20 cách nhau 2 ngày, vượt giới hạn 1 ngày là 1 ngày."
+        "Chiến dịch MT: từ 18/03/2023 đến 20/03/2023 cách nhau 2 ngày, vượt giới hạn 1 ngày là 1 ngày."
     )
 
 
@@ -224,7 +224,7 @@ def test_monthly_shortfall_without_bulletins() -> None:
     ]
     assert (
         result.shortfalls[1].message()
-        == "Chiến dịch TE, tháng 2023-03: cần 12,5 phút, mới có 1,5 phút, thiếu 11 phút."
+        == "Chiến dịch TE, tháng 03/2023: cần 12,5 phút, mới có 1,5 phút, thiếu 11 phút."
     )
 
 

@@ -287,7 +287,7 @@ class DueItem:
         """One Vietnamese line for the operator."""
         what = {"week": "tuần này", "month": "tháng này", "gap": "để không vượt khoảng cách cho phép"}
         line = (
-            f"{self.campaign_code}: cần thêm {self.needed} lượt phát {what[self.reason]} "
+            f"{self.campaign_title}: cần thêm {self.needed} lượt phát {what[self.reason]} "
             f"trong {format_duration_vi(self.time_left)}; đã lên lịch {self.planned}"
         )
         return line + (" — có nguy cơ không đạt" if self.at_risk else "")

@@ -10,7 +10,8 @@ from datetime import datetime, tzinfo
 from typing import Literal, TextIO
 from zoneinfo import ZoneInfo
 
-from broadcaster.domain import AsRunRecord, Outcome, Priority, Trigger
+from broadcaster import labels
+from broadcaster.domain import AsRunRecord
 from broadcaster.errors import InputError
 from broadcaster.reports.compliance import ComplianceReport, DueItem
 from broadcaster.reports.periods import STATION_ZONE
@@ -42,7 +43,7 @@ HEADERS_VI: Mapping[str, str] = {
     "end": "Giờ kết thúc",
     "duration": "Thời lượng",
     "bulletin": "Bản tin",
-    "campaign": "Chiến dịch",
+    "campaign": "Mã chiến dịch",
     "topic": "Chủ đề",
     "agency": "Cơ quan cung cấp",
     "priority": "Mức ưu tiên",
@@ -51,24 +52,6 @@ HEADERS_VI: Mapping[str, str] = {
     "operator": "Người vận hành",
     "approver": "Người duyệt",
     "sha256": "Mã băm SHA-256",
-}
-
-PRIORITY_VI: Mapping[Priority, str] = {
-    Priority.NORMAL: "Thông thường",
-    Priority.PRIORITY: "Ưu tiên",
-    Priority.EMERGENCY: "Khẩn cấp",
-}
-TRIGGER_VI: Mapping[Trigger, str] = {
-    Trigger.SCHEDULE: "Theo lịch",
-    Trigger.MANUAL: "Thủ công",
-    Trigger.EMERGENCY: "Khẩn cấp",
-}
-OUTCOME_VI: Mapping[Outcome, str] = {
-    Outcome.COMPLETED: "Đã phát xong",
-    Outcome.INTERRUPTED: "Bị ngắt",
-    Outcome.FAILED: "Lỗi",
-    Outcome.MISSED: "Bị lỡ",
-    Outcome.SKIPPED: "Bỏ qua",
 }
 
 BOM = "\ufeff"
@@ -100,9 +83,9 @@ def csv_row(record: AsRunRecord, zone: tzinfo, language: Language = "vi") -> lis
         record.campaign_code or "",
         record.topic,
         record.agency,
-        PRIORITY_VI[record.priority] if vi else record.priority.value,
-        TRIGGER_VI[record.trigger] if vi else record.trigger.value,
-        OUTCOME_VI[record.outcome] if vi else record.outcome.value,
+        labels.label(record.priority, capital=True) if vi else record.priority.value,
+        labels.label(record.trigger, capital=True) if vi else record.trigger.value,
+        labels.label(record.outcome, capital=True) if vi else record.outcome.value,
         record.queued_by or "",
         record.approved_by or "",
         record.sha256 or "",
@@ -169,9 +152,22 @@ def asrun_dict(record: AsRunRecord, zone: tzinfo) -> dict[str, object]:
     }
 
 
-def asrun_json(records: Iterable[AsRunRecord], *, zone: tzinfo = STATION_ZONE) -> str:
-    """The JSON export: {"timezone": ..., "rows": [...]}, UTF-8 text kept readable (no \\u escapes)."""
-    payload = {"timezone": str(zone), "rows": [asrun_dict(r, zone) for r in records]}
+def asrun_json(
+    records: Iterable[AsRunRecord],
+    *,
+    zone: tzinfo = STATION_ZONE,
+    signed_head: dict[str, object] | None = None,
+) -> str:
+    """The JSON export: {"timezone", "signed_head", "rows"}, UTF-8 text kept readable (no \\u escapes).
+
+    The signed head (the station's signature over the chain's row count and last hash) travels with the
+    export, so a copy kept elsewhere can later prove which rows existed when it was made.
+    """
+    payload = {
+        "timezone": str(zone),
+        "signed_head": signed_head,
+        "rows": [asrun_dict(r, zone) for r in records],
+    }
     return json.dumps(payload, ensure_ascii=False, indent=2)
 
 

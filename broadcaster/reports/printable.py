@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 
+from broadcaster import labels
 from broadcaster.domain import AsRunRecord
 from broadcaster.reports.compliance import ComplianceReport, PeriodCompliance
-from broadcaster.reports.export import OUTCOME_VI, format_hms
+from broadcaster.reports.export import format_hms
 from broadcaster.reports.periods import STATION_ZONE, Period, PeriodKind
 
 COMPLIANCE_HEADER: tuple[str, ...] = (
@@ -181,7 +182,7 @@ def log_rows(records: Sequence[AsRunRecord], zone: tzinfo) -> list[list[str]]:
                 format_hms(record.played_s),
                 content,
                 record.agency,
-                OUTCOME_VI[record.outcome],
+                labels.label(record.outcome, capital=True),
                 record.queued_by or "",
             ]
         )

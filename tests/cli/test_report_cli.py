@@ -116,7 +116,7 @@ def test_report_as_table_json_and_csv(logged: dict[date, int], tmp_path: Path) -
     data = out.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     lines = data.decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("Đài,Chiến dịch,Kỳ,Từ ngày,Đến ngày,Số lượt phát,Số phút phát")
+    assert lines[0].startswith("Mã đài,Mã chiến dịch,Kỳ,Từ ngày,Đến ngày,Số lượt phát,Số phút phát")
     assert lines[1:] == [
         'phu-thu,mai-dam-2023,Tháng 03/2023,16/03/2023,31/03/2023,4,"6,00",3,"2,58",Đạt,6,7,1,1,0',
         'phu-thu,mai-dam-2023,Tháng 04/2023,01/04/2023,30/04/2023,5,"5,00",4,"5,00",Không đạt,249,7,1,0,0',
@@ -206,6 +206,7 @@ def test_log_list_and_export(logged: dict[date, int], tmp_path: Path) -> None:
     )
     exported = json.loads(ok("log", "export", "--format", "json", "--outcome", "interrupted"))
     assert exported["timezone"] == "Asia/Ho_Chi_Minh"
+    assert exported["signed_head"]["rows"] == 13 and exported["signed_head"]["signature"]
     assert [(r["date"], r["played_s"]) for r in exported["rows"]] == [
         ("2023-03-24", 60.0),
         ("2023-03-29", 30.0),
@@ -245,7 +246,10 @@ def test_log_verify_names_the_tampered_row(db_url: str, monkeypatch: pytest.Monk
     app.engine.dispose()
     result = run("log", "verify", env=env)
     assert result.returncode == 1
-    assert f"dòng id={ids[date(2023, 3, 29)]} (số thứ tự 5)" in result.stdout and "[edited]" in result.stdout
+    assert (
+        f"dòng id={ids[date(2023, 3, 29)]} (số thứ tự 5) — bị sửa" in result.stdout
+        and "edited" not in result.stdout
+    )
     report = json.loads(run("log", "verify", "--json", env=env).stdout)
     assert report["ok"] is False and report["problem"]["kind"] == "edited"
 

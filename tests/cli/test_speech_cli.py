@@ -101,8 +101,8 @@ def test_normalize_explain_shows_each_rewrite_and_rule(cli: Cli) -> None:
     lines = table.splitlines()
     assert lines[0].split() == ["Viết", "Đọc", "Quy", "tắc"]
     row = next(line for line in lines if line.startswith("17h30"))
-    assert "mười bảy giờ ba mươi" in row and row.split()[-1] == "time"
-    assert any("61/KH-UBND" in line and "doc_number" in line for line in lines)
+    assert "mười bảy giờ ba mươi phút" in row and row.split()[-1] == "giờ"  # the rule "time", labelled
+    assert any("61/KH-UBND" in line and line.endswith("số hiệu văn bản") for line in lines)
     assert lines[-1] == plain.strip()
     data = json.loads(cli("speech", "normalize", "--json", DOC)[1])
     assert data["spoken"] == plain.strip()
@@ -235,7 +235,7 @@ def test_approve_renders_with_gtts(gapp: App, fake_google: FakeGoogle, cli: Cli)
         airlog.append(s, find_station(s, None).id, entry, recorded_by="hung", now=gapp.clock.now())
     code, out, _ = cli("bulletin", "show", str(bid))
     assert code == 0 and "gtts" in out and "nguyên vẹn" in out and "dự phòng" not in out
-    assert "Các lần phát gần đây (1)" in out and "completed" in out
+    assert "Các lần phát gần đây (1)" in out and "đã phát xong" in out and "completed" not in out
     calls = len(fake_google.calls)
     code, out, _ = cli("speech", "render")
     assert code == 0 and "đều đã có âm thanh" in out and len(fake_google.calls) == calls

@@ -212,9 +212,13 @@ def test_due_lists_campaigns_at_risk_with_time_left_and_planned_airings() -> Non
     assert a_item.time_left == timedelta(days=4, hours=12)
     assert (
         a_item.describe()
-        == "A: cần thêm 2 lượt phát tuần này trong 4 ngày 12 giờ; đã lên lịch 1 — có nguy cơ không đạt"
+        == "Phòng, chống mại dâm: cần thêm 2 lượt phát tuần này trong 4 ngày 12 giờ; đã lên lịch 1"
+        " — có nguy cơ không đạt"
     )
-    assert b_item.describe() == "B: cần thêm 1 lượt phát tuần này trong 4 ngày 12 giờ; đã lên lịch 2"
+    assert (
+        b_item.describe()
+        == "Phòng, chống mại dâm: cần thêm 1 lượt phát tuần này trong 4 ngày 12 giờ; đã lên lịch 2"
+    )
 
 
 def test_due_month_target_counts_planned_airings_to_month_end() -> None:

@@ -158,5 +158,6 @@ def test_compliance_and_due_as_json() -> None:
     )
     assert (
         as_json["text"]
-        == "MD: cần thêm 2 lượt phát tuần này trong 4 ngày 12 giờ; đã lên lịch 0 — có nguy cơ không đạt"
+        == "Phòng, chống mại dâm: cần thêm 2 lượt phát tuần này trong 4 ngày 12 giờ; đã lên lịch 0"
+        " — có nguy cơ không đạt"
     )
