@@ -6,13 +6,16 @@ import json
 import os
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from broadcaster.app import App, build_app
-from broadcaster.config import load_config
 from broadcaster.errors import InputError
+
+if TYPE_CHECKING:
+    from broadcaster.app import App
+    from broadcaster.clock import Clock
+    from broadcaster.config import Config
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,6 +31,8 @@ class State:
     def app(self) -> App:
         """The App, built from the environment on first use."""
         if self._app is None:
+            from broadcaster.config import load_config
+
             self._app = build_app(load_config())
         return self._app
 
@@ -38,6 +43,13 @@ class State:
 
 
 pass_state = click.make_pass_decorator(State)
+
+
+def build_app(config: Config, clock: Clock | None = None) -> App:
+    """broadcaster.app.build_app, imported on first use: the App pulls in the database layer."""
+    from broadcaster.app import build_app as build
+
+    return build(config, clock)
 
 
 def actor_option(func: F) -> F:
@@ -87,3 +99,8 @@ def parse_date(text: str) -> date:
         except ValueError:
             continue
     raise InputError(f"Ngày không hợp lệ: '{text}'.", "Viết dạng 2023-03-16 hoặc 16/03/2023.")
+
+
+def shorten(text: str, width: int = 40) -> str:
+    """The text cut to `width` characters with an ellipsis, for a narrow table column."""
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"

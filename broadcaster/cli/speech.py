@@ -5,16 +5,18 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from broadcaster.app import App
 from broadcaster.cli.common import State, json_option, pass_state, print_json, print_table
-from broadcaster.domain import BulletinStatus
 from broadcaster.errors import BroadcasterError, EngineError, InputError
-from broadcaster.services import bulletins, media
-from broadcaster.services.stations import find_station
-from broadcaster.store.models import RevisionRow
+
+if TYPE_CHECKING:
+    from broadcaster.app import App
+
+# The labels (and the domain under them), the services and the store (SQLAlchemy) are imported
+# inside the commands that use them, so that `speech normalize` starts fast.
 
 
 def fallback_note(engine: str, first_engine: str) -> str:
@@ -57,10 +59,15 @@ def normalize_cmd(state: State, text: str, explain: bool, as_json: bool) -> None
         )
         return
     if explain:
+        from broadcaster import labels
+
         if rewrites:
             print_table(
                 ["Viết", "Đọc", "Quy tắc"],
-                [(r.original.replace("\n", " "), r.spoken.replace("\n", " "), r.rule) for r in rewrites],
+                [
+                    (r.original.replace("\n", " "), r.spoken.replace("\n", " "), labels.rewrite_rule(r.rule))
+                    for r in rewrites
+                ],
             )
         else:
             click.echo("Không có chỗ nào cần đọc khác chữ viết.")
@@ -98,6 +105,8 @@ def render_cmd(
 
 def _preview(app: App, text: str | None, bulletin_id: int | None, output: Path, upgrade: bool) -> None:
     """Render one text or a bulletin's latest revision and write it, normalised, to `output`."""
+    from broadcaster.services import bulletins, media
+
     settings = app.media_settings()
     media.check_output_name(output, settings.fmt)
     if bulletin_id is not None:
@@ -145,6 +154,10 @@ class _Batch:
 
 def _render_pending(state: State, upgrade: bool) -> None:
     """Render every approved bulletin lacking intact audio (and, with upgrade, those on the fallback)."""
+    from broadcaster.domain import BulletinStatus
+    from broadcaster.services import bulletins, media
+    from broadcaster.services.stations import find_station
+
     app = state.app
     first = app.renderer.first_engine
     with app.tx() as s:
@@ -194,6 +207,9 @@ def _render_pending(state: State, upgrade: bool) -> None:
 
 def _render_one(app: App, item: _Item, upgrade: bool, first: str, batch: _Batch) -> None:
     """One bulletin in its own transaction, so one failure keeps the others' audio."""
+    from broadcaster.services import media
+    from broadcaster.store.models import RevisionRow
+
     try:
         with app.tx() as s:
             rev = s.get_one(RevisionRow, item.revision_id)
