@@ -1,10 +1,11 @@
-"""Configuration: `$BROADCASTER_HOME/broadcaster.toml` + `BROADCASTER_*` variables → one frozen Config."""
+"""Configuration: `$BROADCASTER_HOME/broadcaster.toml` + `BROADCASTER_*` variables → one checked Config."""
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -13,6 +14,7 @@ from typing import Any, get_type_hints
 
 import platformdirs
 
+from broadcaster.config_rules import HOW, RULES, coerce, guess, key_lines, opus_fault
 from broadcaster.errors import ConfigError
 
 CONFIG_NAME = "broadcaster.toml"
@@ -90,6 +92,14 @@ class PlayoutSection:
 
 
 @dataclass(frozen=True)
+class DoctorSection:
+    """Thresholds of the station self-check (`broadcaster doctor`, and `broadcaster run` at start)."""
+
+    min_free_mb: int = 1024
+    max_clock_offset_s: float = 5.0
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration, passed explicitly to whoever needs it."""
 
@@ -100,6 +110,7 @@ class Config:
     audio: AudioSection = field(default_factory=AudioSection)
     programme: ProgrammeSection = field(default_factory=ProgrammeSection)
     playout: PlayoutSection = field(default_factory=PlayoutSection)
+    doctor: DoctorSection = field(default_factory=DoctorSection)
 
     @property
     def database_url(self) -> str:
@@ -129,6 +140,7 @@ SECTIONS: dict[str, type[Any]] = {
     "audio": AudioSection,
     "programme": ProgrammeSection,
     "playout": PlayoutSection,
+    "doctor": DoctorSection,
 }
 
 
@@ -143,121 +155,218 @@ def resolve_home(environ: Mapping[str, str]) -> Path:
     return Path(raw).expanduser().resolve() if raw else default_home()
 
 
+@dataclass(frozen=True)
+class _Origin:
+    """Where a name or value was set: a key of the file (line 0 when not found) or a variable."""
+
+    key: str = ""
+    line: int = 0
+    variable: str = ""
+
+    def describe(self, file: str) -> str:
+        """'broadcaster.toml:3: playout.player' or 'biến môi trường BROADCASTER_PLAYOUT_PLAYER'."""
+        if self.variable:
+            return f"biến môi trường {self.variable}"
+        return f"{file}:{self.line}: {self.key}" if self.line else f"{file}: {self.key}"
+
+
+@dataclass(frozen=True)
+class _Setting:
+    """One raw value and where it came from."""
+
+    value: Any
+    origin: _Origin
+
+    @property
+    def from_env(self) -> bool:
+        """A variable's text, still to be parsed as the field's type."""
+        return bool(self.origin.variable)
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """One bad name or value: where it was set, what is wrong, what to do."""
+
+    origin: _Origin
+    reason: str
+    fix: str
+
+
 def load_config(environ: Mapping[str, str] | None = None, home: Path | None = None) -> Config:
-    """Read the home's config file (if any) and the environment into one frozen Config."""
+    """Read the home's config file (if any) and the environment into one frozen Config.
+
+    Every problem (unknown name, wrong type, value out of range or not in its set) is collected and
+    raised as one ConfigError that names the file line and key, or the variable, of each.
+    """
     env = os.environ if environ is None else environ
     home = home or resolve_home(env)
-    path = Path(env["BROADCASTER_CONFIG"]) if env.get("BROADCASTER_CONFIG") else home / CONFIG_NAME
-    raw: dict[str, Any] = {}
-    if path.exists():
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    explicit = env.get("BROADCASTER_CONFIG", "")
+    path = Path(explicit).expanduser() if explicit else home / CONFIG_NAME
+    problems: list[_Problem] = []
+    settings = _read_file(path, problems, required=bool(explicit))
+    _read_env(env, settings, problems)
+    sections = {name: _build_section(name, values, problems) for name, values in settings.items()}
+    _check_format(sections, settings, problems)
+    if problems:
+        raise _one_error(problems, path)
+    return Config(home=home, **{name: SECTIONS[name](**kwargs) for name, kwargs in sections.items()})
+
+
+def _one_error(problems: list[_Problem], path: Path) -> ConfigError:
+    """Every problem in one error: the file's in line order, then the variables'; the file named once."""
+    problems = sorted(problems, key=lambda p: (bool(p.origin.variable), p.origin.line))
+    if len(problems) == 1:
+        only = problems[0]
+        return ConfigError(f"{only.origin.describe(str(path))}: {only.reason}", only.fix)
+    file = f" (tệp {path})" if any(not p.origin.variable for p in problems) else ""
+    listed = "; ".join(f"{p.origin.describe(path.name)}: {p.reason} — {p.fix}" for p in problems)
+    return ConfigError(
+        f"Cấu hình có {len(problems)} lỗi{file}: {listed}", "Sửa tất cả các mục trên rồi chạy lại."
+    )
+
+
+def _parse_file(path: Path, *, required: bool) -> tuple[dict[str, Any], str]:
+    """The parsed file and its text; a missing default file is empty, an unreadable one an error."""
+    if not path.exists():
+        if required:
             raise ConfigError(
-                f"Tệp cấu hình {path} không đọc được: {exc}", "Sửa lỗi cú pháp TOML trong tệp rồi chạy lại."
-            ) from exc
-    merged = _merge_env(raw, env)
-    return _build(home, merged, str(path))
+                f"Không thấy tệp cấu hình {path} (BROADCASTER_CONFIG).",
+                "Sửa đường dẫn trong biến BROADCASTER_CONFIG hoặc bỏ biến này.",
+            )
+        return {}, ""
+    try:
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
+    except OSError as exc:
+        raise ConfigError(
+            f"Không đọc được tệp cấu hình {path}.", "Kiểm tra đó là một tệp thường và tài khoản có quyền đọc."
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"Tệp cấu hình {path} không phải văn bản UTF-8.", "Lưu lại tệp với mã UTF-8."
+        ) from exc
+    except tomllib.TOMLDecodeError as exc:
+        at = re.search(r"at line (\d+), column (\d+)", str(exc))
+        place = f"{path}:{at.group(1)} (cột {at.group(2)})" if at else str(path)
+        raise ConfigError(
+            f"{place}: tệp cấu hình sai cú pháp TOML.",
+            "Sửa dòng này: mỗi dòng là [mục], khóa = giá_trị hoặc # chú thích; chuỗi đặt trong ngoặc kép.",
+        ) from exc
+    return raw, text
 
 
-def _merge_env(raw: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
-    merged = {k: dict(v) if isinstance(v, dict) else v for k, v in raw.items()}
-    for name, value in env.items():
+def _read_file(path: Path, problems: list[_Problem], *, required: bool) -> dict[str, dict[str, _Setting]]:
+    """The file's keys by section, each with its line; problems of names are added to `problems`."""
+    raw, text = _parse_file(path, required=required)
+    lines = key_lines(text)
+
+    def where(key: str) -> _Origin:
+        return _Origin(key, lines.get(key, 0))
+
+    settings: dict[str, dict[str, _Setting]] = {}
+    for name, table in raw.items():
+        owner = _owner(name)
+        if not isinstance(table, dict):
+            fix = (
+                f"đặt dòng này dưới tiêu đề [{owner}]"
+                if owner
+                else "đặt khóa dưới tiêu đề mục, ví dụ [playout]"
+            )
+            problems.append(_Problem(where(name), f"khóa '{name}' nằm ngoài mọi mục", fix))
+        elif name not in SECTIONS:
+            fix = guess(name, list(SECTIONS)) or f"các mục hợp lệ: {', '.join(SECTIONS)}; "
+            problems.append(
+                _Problem(where(name), f"mục [{name}] không tồn tại", f"{fix}sửa tên hoặc xóa mục này")
+            )
+        else:
+            known = _field_names(SECTIONS[name])
+            for key, value in table.items():
+                if key in known:
+                    settings.setdefault(name, {})[key] = _Setting(value, where(f"{name}.{key}"))
+                    continue
+                other = _owner(key)
+                fix = (
+                    f"khóa này thuộc mục [{other}]; chuyển dòng xuống dưới [{other}]"
+                    if other
+                    else (guess(key, known) or f"các khóa hợp lệ của [{name}]: {', '.join(known)}")
+                )
+                problems.append(
+                    _Problem(where(f"{name}.{key}"), f"khóa '{name}.{key}' không tồn tại", fix.strip())
+                )
+    return settings
+
+
+def _owner(key: str) -> str:
+    """The section that has a key of this name, or ''."""
+    return next((s for s, cls in SECTIONS.items() if key in _field_names(cls)), "")
+
+
+def _read_env(
+    env: Mapping[str, str], settings: dict[str, dict[str, _Setting]], problems: list[_Problem]
+) -> None:
+    """Lay the BROADCASTER_<SECTION>_<KEY> variables over the file's values (the environment wins)."""
+    for name, value in sorted(env.items()):
         if not name.startswith(ENV_PREFIX) or name in SPECIAL_ENV:
             continue
-        key = name[len(ENV_PREFIX) :].lower()
-        section, _, sub = key.partition("_")
-        if section not in SECTIONS or sub not in _field_names(SECTIONS[section]):
-            options = [
-                f"{ENV_PREFIX}{s.upper()}_{f.upper()}" for s, c in SECTIONS.items() for f in _field_names(c)
-            ]
-            raise ConfigError(
-                f"Biến môi trường không hợp lệ: {name}",
-                _suggest(name, options + sorted(SPECIAL_ENV), "Xóa hoặc sửa tên biến."),
-            )
-        merged.setdefault(section, {})[sub] = _EnvString(value)
-    return merged
-
-
-class _EnvString(str):
-    """A value that came from the environment, converted by the field's type."""
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("_")
+        if section in SECTIONS and key in _field_names(SECTIONS[section]):
+            settings.setdefault(section, {})[key] = _Setting(value, _Origin(variable=name))
+            continue
+        options = [
+            f"{ENV_PREFIX}{s.upper()}_{f.upper()}" for s, c in SECTIONS.items() for f in _field_names(c)
+        ]
+        close = difflib.get_close_matches(name, options + sorted(SPECIAL_ENV), n=1, cutoff=0.6)
+        fix = (
+            f"có phải ý bạn là '{close[0]}'?" if close else "xóa biến hoặc sửa tên: BROADCASTER_<MỤC>_<KHÓA>"
+        )
+        problems.append(_Problem(_Origin(variable=name), "không có khóa cấu hình nào mang tên này", fix))
 
 
 def _field_names(cls: type[Any]) -> list[str]:
     return [f.name for f in fields(cls)]
 
 
-def _suggest(word: str, options: list[str], fallback: str) -> str:
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    return f"Có phải ý bạn là '{close[0]}'?" if close else fallback
-
-
-def _build(home: Path, raw: dict[str, Any], source: str) -> Config:
-    sections: dict[str, Any] = {}
-    for name, value in raw.items():
-        if name not in SECTIONS:
-            raise ConfigError(
-                f"{source}: mục [{name}] không tồn tại", _suggest(name, list(SECTIONS), "Xóa mục này.")
-            )
-        if not isinstance(value, dict):
-            raise ConfigError(
-                f"{source}: '{name}' phải là một mục [{name}]", "Đặt các khóa dưới tiêu đề mục."
-            )
-        sections[name] = _build_section(name, SECTIONS[name], value, source)
-    return Config(home=home, **sections)
-
-
-def _build_section(name: str, cls: type[Any], values: dict[str, Any], source: str) -> Any:
-    hints = get_type_hints(cls)
-    known = _field_names(cls)
+def _build_section(name: str, values: dict[str, _Setting], problems: list[_Problem]) -> dict[str, Any]:
+    """Each value converted to its field's type and checked against its rule; bad ones become problems."""
+    hints = get_type_hints(SECTIONS[name])
     kwargs: dict[str, Any] = {}
-    for key, value in values.items():
-        if key not in known:
-            raise ConfigError(
-                f"{source}: khóa '{name}.{key}' không tồn tại",
-                _suggest(key, known, f"Các khóa hợp lệ: {', '.join(known)}."),
-            )
-        kwargs[key] = _coerce(f"{name}.{key}", hints[key], value, source)
-    return cls(**kwargs)
+    for key, setting in values.items():
+        hint = hints[key]
+        try:
+            value = coerce(hint, setting.value, setting.from_env)
+        except (ValueError, TypeError):
+            how = HOW.get(hint, ("báo cho người phát triển", "báo cho người phát triển"))[
+                int(setting.from_env)
+            ]
+            shown = f"'{setting.value}'" if setting.from_env else _toml_value(_plain(setting.value))
+            problems.append(_Problem(setting.origin, f"giá trị {shown} sai kiểu", how))
+            continue
+        fault = RULES[f"{name}.{key}"](value) if f"{name}.{key}" in RULES else None
+        if fault:
+            problems.append(_Problem(setting.origin, *fault))
+        else:
+            kwargs[key] = value
+    return kwargs
 
 
-def _coerce(key: str, hint: Any, value: Any, source: str) -> Any:
-    from_env = isinstance(value, _EnvString)
-    try:
-        if hint is bool:
-            if from_env:
-                lowered = value.strip().lower()
-                if lowered not in {"1", "0", "true", "false", "yes", "no"}:
-                    raise ValueError(value)
-                return lowered in {"1", "true", "yes"}
-            if not isinstance(value, bool):
-                raise ValueError(value)
-            return value
-        if hint is int:
-            if isinstance(value, bool):
-                raise ValueError(value)
-            return int(value) if from_env or isinstance(value, int) else _fail(value)
-        if hint is float:
-            if isinstance(value, bool):
-                raise ValueError(value)
-            return float(value) if from_env or isinstance(value, int | float) else _fail(value)
-        if hint is str:
-            return str(value) if isinstance(value, str) else _fail(value)
-        if hint == tuple[str, ...]:
-            items = [v.strip() for v in value.split(",") if v.strip()] if from_env else value
-            if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-                raise ValueError(value)
-            return tuple(items)
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(
-            f"{source}: giá trị '{value}' không hợp lệ cho '{key}'",
-            f"Cần kiểu {getattr(hint, '__name__', hint)}.",
-        ) from exc
-    raise ConfigError(f"{source}: khóa '{key}' có kiểu không hỗ trợ", "Báo cho người phát triển.")
+def _plain(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(value)
+    return "{…}" if isinstance(value, dict) else value
 
 
-def _fail(value: Any) -> Any:
-    raise ValueError(value)
+def _check_format(
+    sections: dict[str, dict[str, Any]], settings: dict[str, dict[str, _Setting]], problems: list[_Problem]
+) -> None:
+    """Format and sample rate together; a mismatch is blamed on whichever of the two was set."""
+    audio, given = sections.get("audio", {}), settings.get("audio", {})
+    if not given or any(key in given and key not in audio for key in ("format", "sample_rate")):
+        return  # nothing set here, or one of the two is already reported
+    defaults = AudioSection()
+    fault = opus_fault(audio.get("format", defaults.format), audio.get("sample_rate", defaults.sample_rate))
+    blamed = given.get("sample_rate") or given.get("format")
+    if fault and blamed:
+        problems.append(_Problem(blamed.origin, *fault))
 
 
 def default_config_text() -> str:
