@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from broadcaster import labels
 from broadcaster.cli.common import State, actor_option, pass_state
+from broadcaster.cli.doctor import log_self_check
 from broadcaster.services import queue
 from broadcaster.services.stations import find_station, station_domain
 
@@ -20,6 +22,8 @@ from broadcaster.services.stations import find_station, station_domain
 @pass_state
 def run(state: State, verbose: bool) -> None:
     """Chạy trạm phát: phát các buổi đã xếp đúng giờ và ghi nhật ký phát sóng."""
+    for level in (logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR, logging.CRITICAL):
+        logging.addLevelName(level, labels.log_level(logging.getLevelName(level)))
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
     )
@@ -37,8 +41,10 @@ def run(state: State, verbose: bool) -> None:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     daemon.start()
-    click.echo(f"Trạm phát {station.name} đang chạy (bộ phát {app.player_name()}). Dừng bằng Ctrl-C.")
+    output = labels.player(app.player_name())
+    click.echo(f"Trạm phát {station.name} đang chạy (bộ phát: {output}). Dừng bằng Ctrl-C.")
     try:
+        log_self_check(app)  # the doctor's checks, one log line each; they never stop the station
         while not stop.wait(1.0):
             pass
     finally:
@@ -69,7 +75,7 @@ def play_now(state: State, bulletin_id: int, emergency: bool, actor: str | None)
             emergency=emergency,
         )
         local = airing.planned_start.astimezone(ZoneInfo(domain.timezone))
-    kind = "khẩn cấp" if emergency else "ưu tiên"
+    kind = labels.priority("emergency" if emergency else "priority")
     click.echo(
         f"Đã xếp phát {kind} bản tin {bulletin_id} lúc {local:%H:%M:%S} (lượt số {airing.id}); "
         "trạm phát đang chạy sẽ phát trong vài giây."

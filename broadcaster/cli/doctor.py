@@ -1,0 +1,112 @@
+"""`broadcaster doctor`: the station's self-check, one Vietnamese line per check, `--json`, exit 1 on LỖI."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from broadcaster.cli.common import State, json_option, pass_state, print_json
+from broadcaster.services.doctor import (
+    MB,
+    Check,
+    DoctorSettings,
+    Probes,
+    Status,
+    failed,
+    line,
+    run_checks,
+    summary,
+)
+
+if TYPE_CHECKING:
+    from broadcaster.app import App
+    from broadcaster.config import Config
+
+_LOG_LEVEL = {Status.OK: logging.INFO, Status.WARN: logging.WARNING, Status.FAIL: logging.ERROR}
+
+
+def system_probes(app: App) -> Probes:
+    """The real probes for this station PC, from the App's configuration."""
+    from broadcaster.services.system_probes import (
+        ReportFonts,
+        StoreProbe,
+        SystemClockProbe,
+        SystemDisk,
+        SystemLock,
+        SystemNetwork,
+        SystemOutput,
+        SystemTools,
+    )
+
+    c = app.config
+    return Probes(
+        tools=SystemTools(),
+        network=SystemNetwork(),
+        fonts=ReportFonts(),
+        output=SystemOutput(c.playout.player, app.player_name, c.playout.device, c.aired_dir),
+        database=StoreProbe(c.database_url, app.witness),
+        disk=SystemDisk(c.home),
+        lock=SystemLock(c.home),
+        clock=SystemClockProbe(),
+    )
+
+
+def doctor_settings(config: Config, *, play_test: bool = False) -> DoctorSettings:
+    """Thresholds and targets of the checks, from the configuration."""
+    sp = config.speech
+    gtts_url = f"https://translate.google.{sp.gtts_tld}/" if "gtts" in sp.engines else None
+    return DoctorSettings(
+        espeak_voice=sp.espeak_voice,
+        gtts_url=gtts_url,
+        min_free_bytes=int(config.doctor.min_free_mb * MB),
+        max_clock_offset_s=config.doctor.max_clock_offset_s,
+        play_test=play_test,
+    )
+
+
+def self_check(app: App, *, play_test: bool = False) -> list[Check]:
+    """Every check of this station PC, now."""
+    return run_checks(
+        system_probes(app), doctor_settings(app.config, play_test=play_test), now=app.clock.now()
+    )
+
+
+def log_self_check(app: App, logger: logging.Logger | None = None) -> list[Check]:
+    """Run the checks and log one line per check (the daemon at start); never raises."""
+    log = logger or logging.getLogger("broadcaster.doctor")
+    try:
+        checks = self_check(app)
+    except Exception as exc:  # the daemon must start even if the self-check itself breaks
+        log.warning("Tự kiểm tra không chạy được: %s: %s", type(exc).__name__, exc)
+        return []
+    for check in checks:
+        log.log(_LOG_LEVEL[check.status], "Tự kiểm tra: %s", line(check))
+    log.info("Tự kiểm tra xong. %s", summary(checks))
+    return checks
+
+
+@click.command()
+@click.option("--play-test", is_flag=True, help="Phát thử một tiếng bíp ngắn ra đầu ra âm thanh.")
+@json_option
+@pass_state
+def doctor(state: State, play_test: bool, as_json: bool) -> None:
+    """Tự kiểm tra trạm: chương trình, giọng đọc, phông chữ, loa, cơ sở dữ liệu, ổ đĩa, đồng hồ.
+
+    Mỗi dòng một mục: ĐẠT, CẢNH BÁO hoặc LỖI, điều tìm thấy và cách xử lý. Mã thoát 1 nếu có LỖI.
+    """
+    checks = self_check(state.app, play_test=play_test)
+    if as_json:
+        counts = {s.value: sum(c.status is s for c in checks) for s in Status}
+        print_json({"ok": not failed(checks), "counts": counts, "checks": [c.as_dict() for c in checks]})
+    else:
+        for check in checks:
+            click.echo(line(check))
+        click.echo(summary(checks))
+    if failed(checks):
+        sys.exit(1)
+
+
+COMMANDS = [doctor]
