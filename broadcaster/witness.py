@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import os
+import weakref
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,10 +27,11 @@ from broadcaster.errors import AirLogError, BroadcasterError
 from broadcaster.files import write_atomic
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session, sessionmaker
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
 
     from broadcaster.clock import Clock
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 
 log = logging.getLogger(__name__)
@@ -190,24 +192,46 @@ class Witness:
         return head
 
 
-def sign_after_commit(factory: sessionmaker[Session], witness: Witness, clock: Clock) -> None:
-    """After every commit that appended as-run rows, sign and store the new head of each station touched.
+# The witness of each database engine an App built: commits on any session bound to it sign heads.
+_BY_ENGINE: weakref.WeakKeyDictionary[Engine, tuple[Witness, Clock]] = weakref.WeakKeyDictionary()
 
-    A failure to write the head (a read-only home) never undoes the committed rows: it is logged, and
-    `log verify` then reports the rows after the last signed head as unsigned.
+
+def sign_after_commit(engine: Engine, witness: Witness, clock: Clock) -> None:
+    """After every commit on `engine` that appended as-run rows, sign and store each touched station's head.
+
+    Any session counts, whether it came from the App's factory or was bound to a connection by hand (the
+    daemon's short-timeout transactions). A failure to write the head (a read-only home) never undoes the
+    committed rows: it is logged, and `log verify` then reports the rows after the last signed head.
     """
     from sqlalchemy import event
+    from sqlalchemy.orm import Session
 
-    def after_commit(session: Session) -> None:
-        heads: dict[str, tuple[int, str]] = session.info.pop(APPENDED, None) or {}
-        for station, (rows, head_hash) in heads.items():
-            try:
-                witness.record(station, rows, head_hash, clock.now())
-            except (OSError, BroadcasterError) as exc:
-                log.error("không ký được mốc nhật ký của đài %s: %s", station, exc)
+    _BY_ENGINE[engine] = (witness, clock)
+    if not event.contains(Session, "after_commit", _after_commit):
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_rollback", _after_rollback)
 
-    def after_rollback(session: Session) -> None:
-        session.info.pop(APPENDED, None)
 
-    event.listen(factory, "after_commit", after_commit)
-    event.listen(factory, "after_rollback", after_rollback)
+def _engine_of(session: Session) -> Engine | None:
+    bind = session.get_bind()
+    return getattr(bind, "engine", None)
+
+
+def _after_commit(session: Session) -> None:
+    heads: dict[str, tuple[int, str]] = session.info.pop(APPENDED, None) or {}
+    if not heads:
+        return
+    engine = _engine_of(session)
+    found = _BY_ENGINE.get(engine) if engine is not None else None
+    if found is None:
+        return  # a database no App of this process serves (a test's raw session): nothing to sign with
+    witness, clock = found
+    for station, (rows, head_hash) in heads.items():
+        try:
+            witness.record(station, rows, head_hash, clock.now())
+        except (OSError, BroadcasterError) as exc:
+            log.error("không ký được mốc nhật ký của đài %s: %s", station, exc)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(APPENDED, None)

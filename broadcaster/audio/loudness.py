@@ -150,7 +150,14 @@ class OutputFormat:
 
 
 # File name suffixes a user may give an output, and the codec each one names.
-_SUFFIX_CODECS = {".mp3": "mp3", ".wav": "wav", ".flac": "flac", ".ogg": "ogg", ".opus": "opus", ".m4a": "aac"}
+_SUFFIX_CODECS = {
+    ".mp3": "mp3",
+    ".wav": "wav",
+    ".flac": "flac",
+    ".ogg": "ogg",
+    ".opus": "opus",
+    ".m4a": "aac",
+}
 
 
 def format_for_path(path: Path, base: OutputFormat) -> OutputFormat:

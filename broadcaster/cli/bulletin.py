@@ -3,18 +3,34 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import click
 
+from broadcaster import labels
 from broadcaster.app import App
-from broadcaster.cli.common import State, actor_option, json_option, pass_state, print_json, print_table
+from broadcaster.cli.common import (
+    State,
+    actor_option,
+    json_option,
+    pass_state,
+    print_json,
+    print_table,
+    shorten,
+)
 from broadcaster.cli.speech import fallback_note
 from broadcaster.domain import BulletinStatus
 from broadcaster.errors import BroadcasterError, InputError
 from broadcaster.services import bulletins, media
 from broadcaster.services.stations import find_station
+from broadcaster.services.withdrawals import Withdrawn
 from broadcaster.store.models import RenderRow
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def _read_text(file: str | None, initial: str = "") -> str:
@@ -126,17 +142,43 @@ def _add_recording(
 @click.option(
     "--file", "file", metavar="TỆP", help="Nội dung mới từ tệp ('-' là stdin); không có thì mở $EDITOR."
 )
+@click.option(
+    "--keep-airings",
+    is_flag=True,
+    help="Giữ các lượt phát đã xếp, phát theo phiên bản đã duyệt (chỉ lãnh đạo hoặc nhân viên vận hành).",
+)
 @actor_option
 @pass_state
-def edit(state: State, bulletin_id: int, file: str | None, actor: str | None) -> None:
-    """Sửa bản tin: tạo phiên bản mới (bản đã duyệt phải duyệt lại)."""
+def edit(state: State, bulletin_id: int, file: str | None, keep_airings: bool, actor: str | None) -> None:
+    """Sửa bản tin: tạo phiên bản mới (phải duyệt lại; các lượt phát sắp tới được gỡ khỏi lịch)."""
     app = state.app
     with app.tx() as s:
         current = bulletins.latest_revision(bulletins.get(s, bulletin_id)).text
     text = _read_text(file, current)
     with app.tx() as s:
-        rev = bulletins.edit(s, bulletin_id, text, actor=actor, now=app.clock.now(), speak=app.speak)
-        click.echo(f"Đã lưu phiên bản {rev.number} của bản tin {bulletin_id}; cần gửi duyệt lại.")
+        result = bulletins.edit(
+            s, bulletin_id, text, actor=actor, now=app.clock.now(), speak=app.speak, keep_airings=keep_airings
+        )
+        zone = _zone_of(s, result.revision.bulletin.station_id)
+    click.echo(f"Đã lưu phiên bản {result.revision.number} của bản tin {bulletin_id}; cần gửi duyệt lại.")
+    if result.kept:
+        click.echo(f"Giữ {result.kept} lượt phát sắp tới, phát theo phiên bản đã duyệt trước đó.")
+    _echo_withdrawn(result.withdrawn, zone)
+
+
+def _zone_of(s: Session, station_id: int) -> ZoneInfo:
+    from broadcaster.store.models import StationRow
+
+    return ZoneInfo(s.get_one(StationRow, station_id).timezone)
+
+
+def _echo_withdrawn(withdrawn: list[Withdrawn], zone: ZoneInfo) -> None:
+    """One line: how many future airings left the plan, when, and who had queued them (to tell them)."""
+    if not withdrawn:
+        return
+    when = ", ".join(f"{w.planned_start.astimezone(zone):%d/%m %H:%M}" for w in withdrawn)
+    who = ", ".join(sorted({w.queued_by for w in withdrawn}))
+    click.echo(f"Đã gỡ {len(withdrawn)} lượt phát sắp tới khỏi lịch ({when}; người xếp: {who}).")
 
 
 @bulletin.command("submit")
@@ -184,11 +226,12 @@ def approve(state: State, bulletin_id: int, spoken_hash: str | None, yes: bool, 
 
 def _render_approved(app: App, bulletin_id: int) -> None:
     """Make the air audio now; a failure leaves the approval standing and the audio for later."""
+    from broadcaster.services.bulletin_audio import render_approved
+
     try:
         with app.tx() as s:
-            rev = bulletins.approved_revision(bulletins.get(s, bulletin_id))
-            row = media.ensure_render(s, rev, app.renderer, app.media_settings(), now=app.clock.now())
-            engine, kind, duration = row.engine, row.kind, row.duration_s
+            audio = render_approved(s, bulletin_id, app.renderer, app.media_settings(), now=app.clock.now())
+            engine, kind, duration = audio.engine, audio.kind, audio.duration_s
             first = app.renderer.first_engine
     except BroadcasterError as exc:
         click.echo(
@@ -219,10 +262,12 @@ def reject(state: State, bulletin_id: int, reason: str, actor: str | None) -> No
 @actor_option
 @pass_state
 def retire(state: State, bulletin_id: int, actor: str | None) -> None:
-    """Ngừng phát bản tin."""
+    """Ngừng phát bản tin: các lượt phát sắp tới của nó được gỡ khỏi lịch."""
     with state.app.tx() as s:
-        bulletins.retire(s, bulletin_id, actor=actor, now=state.app.clock.now())
+        result = bulletins.retire(s, bulletin_id, actor=actor, now=state.app.clock.now())
+        zone = _zone_of(s, result.bulletin.station_id)
     click.echo(f"Đã ngừng phát bản tin {bulletin_id}.")
+    _echo_withdrawn(result.withdrawn, zone)
 
 
 @bulletin.command("list")
@@ -234,10 +279,13 @@ def list_(state: State, campaign: str | None, status: str | None, as_json: bool)
     """Danh sách bản tin."""
     with state.app.tx() as s:
         station = find_station(s, state.station)
+        if campaign:
+            bulletins.find_campaign(s, station.id, campaign)  # an unknown code is an error, not an empty list
         rows = [
             {
                 "id": b.id,
                 "campaign": b.campaign.code,
+                "campaign_title": b.campaign.title,
                 "title": b.title,
                 "agency": b.agency,
                 "status": b.status,
@@ -253,10 +301,10 @@ def list_(state: State, campaign: str | None, status: str | None, as_json: bool)
         [
             (
                 r["id"],
-                r["campaign"],
+                shorten(str(r["campaign_title"])),
                 r["title"],
                 r["agency"],
-                bulletins.STATUS_LABELS[BulletinStatus(str(r["status"]))],
+                labels.bulletin_status(str(r["status"])),
                 r["revision"],
             )
             for r in rows
@@ -296,8 +344,13 @@ def show(state: State, bulletin_id: int, as_json: bool) -> None:
     """Xem bản tin: nội dung, lời đọc, các phiên bản, âm thanh và các lần phát gần đây."""
     app = state.app
     first = _first_engine(app)
+    from broadcaster.services.stations import session_names
+    from broadcaster.store.models import StationRow
+
     with app.tx() as s:
         b = bulletins.get(s, bulletin_id)
+        zone = ZoneInfo(s.get_one(StationRow, b.station_id).timezone)
+        names = session_names(s, b.station_id)
         revs = [
             {
                 "number": r.number,
@@ -334,6 +387,7 @@ def show(state: State, bulletin_id: int, as_json: bool) -> None:
             "id": b.id,
             "title": b.title,
             "campaign": b.campaign.code,
+            "campaign_title": b.campaign.title,
             "agency": b.agency,
             "status": b.status,
             "revisions": revs,
@@ -346,11 +400,10 @@ def show(state: State, bulletin_id: int, as_json: bool) -> None:
         print_json(data)
         return
     last = revs[-1]
-    click.echo(f"Bản tin {data['id']}: {data['title']} [{data['campaign']}] — {data['agency']}")
-    click.echo(
-        f"Trạng thái: {bulletins.STATUS_LABELS[BulletinStatus(str(data['status']))]}; "
-        f"phiên bản {last['number']}"
-    )
+    click.echo(f"Bản tin {data['id']}: {data['title']}")
+    agency = f"; cơ quan cung cấp: {data['agency']}" if data["agency"] else ""
+    click.echo(f"Chiến dịch: {data['campaign_title']}{agency}")
+    click.echo(f"Trạng thái: {labels.bulletin_status(str(data['status']))}; phiên bản {last['number']}")
     click.echo("\nNội dung:\n" + str(last["text"]).strip())
     if last["source_audio"]:
         click.echo(f"\nBản ghi âm: {last['source_audio']}")
@@ -360,11 +413,17 @@ def show(state: State, bulletin_id: int, as_json: bool) -> None:
     click.echo("\nCác phiên bản:")
     for r in revs:
         extra = f", duyệt bởi {r['approved_by']}" if r["approved_by"] else ""
-        click.echo(f"  {r['number']}: {r['author']} lúc {r['created_at']}: {r['approval']}{extra}")
+        written, state_ = _local(r["created_at"], zone), labels.approval(str(r["approval"]))
+        click.echo(f"  {r['number']}: {r['author']} viết lúc {written}: {state_}{extra}")
     _echo_renders(renders, int(str(last["number"])))
     if data["on_fallback_voice"] and first:
         click.echo(fallback_note(fallback_engine, first))
-    _echo_airings(airings)
+    _echo_airings(airings, zone, names)
+
+
+def _local(value: object, zone: ZoneInfo) -> str:
+    """An instant as the station's local "dd/mm/yyyy HH:MM:SS", or "" when there is none."""
+    return value.astimezone(zone).strftime("%d/%m/%Y %H:%M:%S") if isinstance(value, datetime) else ""
 
 
 def _echo_renders(renders: list[dict[str, object]], number: int) -> None:
@@ -389,7 +448,7 @@ def _echo_renders(renders: list[dict[str, object]], number: int) -> None:
     )
 
 
-def _echo_airings(airings: list[dict[str, object]]) -> None:
+def _echo_airings(airings: list[dict[str, object]], zone: ZoneInfo, names: dict[str, str]) -> None:
     click.echo(f"\nCác lần phát gần đây ({len(airings)}):")
     if not airings:
         click.echo("  (chưa phát lần nào)")
@@ -398,11 +457,11 @@ def _echo_airings(airings: list[dict[str, object]]) -> None:
         ["Bắt đầu", "Buổi", "Kết quả", "Giây", "Kích hoạt", "Bản"],
         [
             (
-                a["actual_start"] or a["planned_start"],
-                a["session_code"],
-                a["outcome"],
+                _local(a["actual_start"] or a["planned_start"], zone),
+                labels.session_name(str(a["session_code"] or ""), names.get(str(a["session_code"]), "")),
+                labels.outcome(str(a["outcome"])),
                 a["played_s"],
-                a["trigger"],
+                labels.trigger(str(a["trigger"])),
                 a["revision_number"],
             )
             for a in airings

@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 import click
 from sqlalchemy import select
 
+from broadcaster import labels
 from broadcaster.app import REPO_ROOT, App
-from broadcaster.cli.common import State, pass_state, print_table
+from broadcaster.cli.common import State, pass_state, print_table, shorten
 from broadcaster.cli.report import print_compliance
 from broadcaster.domain import BulletinStatus, Role, SessionOccurrence
 from broadcaster.errors import InputError
@@ -94,7 +95,7 @@ def _report(app: App, code: str) -> None:
 
 
 def _counts(created: dict[str, int]) -> str:
-    return ", ".join(f"{v} {k}" for k, v in sorted(created.items())) or "cập nhật"
+    return labels.count_phrase(created) or "cập nhật"
 
 
 def _render_all(app: App, code: str, items: int) -> tuple[StationRow, list[int]]:
@@ -132,7 +133,7 @@ def _air(app: App, code: str, chosen: list[int], lead: float) -> None:
         operator = s.scalar(select(UserRow.name).where(UserRow.role == Role.OPERATOR.value).limit(1))
         shape = app.programme_shape(s, station_row)
         start = (app.clock.now() + timedelta(seconds=lead)).replace(microsecond=0)
-        occurrence = SessionOccurrence("demo", "Buổi phát thử", start, timedelta(minutes=15))
+        occurrence = SessionOccurrence("demo", labels.session_name("demo"), start, timedelta(minutes=15))
         domain = stations.station_domain(s, station_row)
         airing_ids = [
             queue.queue(
@@ -154,7 +155,7 @@ def _air(app: App, code: str, chosen: list[int], lead: float) -> None:
         f"({station_row.timezone})."
     )
     daemon = app.daemon(station_row, outside_hours_ok=True, note="phát thử (demo)")
-    click.echo(f"5. Trạm phát đang chạy, bộ phát: {app.player_name()}. Chờ đến giờ phát...")
+    click.echo(f"5. Trạm phát đang chạy, bộ phát: {labels.player(app.player_name())}. Chờ đến giờ phát...")
     daemon.start()
     try:
         time.sleep(0.5)
@@ -165,6 +166,7 @@ def _air(app: App, code: str, chosen: list[int], lead: float) -> None:
         rows = list(
             s.scalars(select(AsRunRow).where(AsRunRow.airing_id.in_(airing_ids)).order_by(AsRunRow.seq))
         )
+        titles = stations.campaign_titles(s, station_row.id)
         print_table(
             [
                 "Bản tin",
@@ -172,18 +174,18 @@ def _air(app: App, code: str, chosen: list[int], lead: float) -> None:
                 "Giờ dự kiến",
                 "Giờ phát thực",
                 "Lệch (ms)",
-                "Thời lượng (s)",
+                "Thời lượng (giây)",
                 "Kết quả",
             ],
             [
                 (
-                    r.title[:40],
-                    r.campaign_code,
+                    shorten(r.title),
+                    shorten(titles.get(r.campaign_code or "", r.campaign_code or "")),
                     _t(r.planned_start, station_row.timezone),
                     _t(r.actual_start, station_row.timezone),
                     _err(r),
                     f"{r.played_ms / 1000:.1f}",
-                    r.outcome,
+                    labels.outcome(r.outcome),
                 )
                 for r in rows
             ],
@@ -192,7 +194,8 @@ def _air(app: App, code: str, chosen: list[int], lead: float) -> None:
         for r in s.scalars(
             select(AsRunRow).where(AsRunRow.station_id == station_row.id, AsRunRow.outcome == "completed")
         ):
-            counts[r.campaign_code or "-"] = counts.get(r.campaign_code or "-", 0) + 1
+            title = titles.get(r.campaign_code, r.campaign_code) if r.campaign_code else "-"
+            counts[title] = counts.get(title, 0) + 1
     click.echo("\nSố lượt phát trọn vẹn theo chiến dịch (toàn bộ nhật ký):")
     print_table(["Chiến dịch", "Lượt phát"], sorted(counts.items()))
     click.echo(f"\nÂm thanh đã phát (bộ phát tệp): {app.config.aired_dir}")

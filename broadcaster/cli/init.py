@@ -11,6 +11,9 @@ from broadcaster.cli.common import State, pass_state
 @pass_state
 def init(state: State) -> None:
     """Tạo thư mục dữ liệu, tệp cấu hình mẫu và cơ sở dữ liệu (chạy lại không thay đổi gì)."""
+    from broadcaster.store import db
+
+    db.check_database(state.app.config.database_url)  # a bad database file: refuse before writing anything
     made = state.app.init()
     if made:
         for item in made:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from broadcaster import airlog
+from broadcaster import labels
 from broadcaster.cli.common import (
     State,
     actor_option,
@@ -17,20 +17,19 @@ from broadcaster.cli.common import (
     pass_state,
     print_json,
     print_table,
+    shorten,
 )
 from broadcaster.domain import AsRunRecord, Outcome
 from broadcaster.errors import InputError
-from broadcaster.reports.export import OUTCOME_VI, asrun_csv, asrun_dict, asrun_json, format_hms
-from broadcaster.services import documents, reporting
-from broadcaster.services.stations import find_station
+from broadcaster.reports.export import asrun_csv, asrun_dict, asrun_json, format_hms
+from broadcaster.services import chain, documents, reporting
+from broadcaster.services.stations import campaign_titles, find_station
 from broadcaster.store.models import StationRow
-
-KIND_VI = {"edited": "bị sửa", "deleted": "bị xóa", "inserted": "bị chèn", "reordered": "bị đảo thứ tự"}
 
 
 @click.group()
 def log() -> None:
-    """Nhật ký phát sóng (as-run log)."""
+    """Nhật ký phát sóng: kiểm tra, xem, xuất ra tệp, đính chính."""
 
 
 @log.command("verify")
@@ -41,9 +40,11 @@ def log() -> None:
 @pass_state
 def verify(state: State, known_head: str | None, as_json: bool) -> None:
     """Kiểm tra chuỗi băm của nhật ký; mã thoát 0 nếu nguyên vẹn, 1 nếu bị sửa."""
-    with state.app.tx() as s:
+    app = state.app
+    with app.tx() as s:
         station = find_station(s, state.station)
-        result = airlog.verify(s, station.id, known_head=known_head)
+        check = chain.verify_chain(s, station, app.witness, known_head=known_head)
+    result, signed = check.result, check.signed
     if as_json:
         problem = result.problem
         print_json(
@@ -52,22 +53,38 @@ def verify(state: State, known_head: str | None, as_json: bool) -> None:
                 "rows": result.rows,
                 "ok": result.ok,
                 "head_hash": result.head_hash,
+                "signed_head": None if signed is None else signed.to_json(),
+                "station_key": check.key,
                 "problem": None if problem is None else problem.__dict__,
             }
         )
     elif result.ok:
         click.echo(
-            f"Nhật ký đài {station.code} nguyên vẹn: {result.rows} dòng; mã băm cuối {result.head_hash}."
+            f"Nhật ký đài {station.code} nguyên vẹn: {result.rows} dòng; mã băm cuối {result.head_hash}; "
+            f"khớp mốc đã ký bằng khóa của đài {check.key}."
         )
     else:
         assert result.problem is not None
         p = result.problem
         click.echo(
             f"Nhật ký đài {station.code} KHÔNG nguyên vẹn: dòng id={p.row_id} "
-            f"(số thứ tự {p.seq}) — {KIND_VI.get(p.kind, p.kind)} [{p.kind}]: {p.message}."
+            f"(số thứ tự {p.seq}) — {labels.chain_problem(p.kind)}: {p.message}."
         )
     if not result.ok:
         sys.exit(1)
+
+
+@log.command("sign")
+@click.option("--reason", required=True, metavar="LÝ_DO", help="Vì sao chấp nhận các dòng chưa ký.")
+@actor_option
+@pass_state
+def sign(state: State, reason: str, actor: str | None) -> None:
+    """Lãnh đạo ký mốc mới sau khi đã đối chiếu các dòng cuối chưa có chữ ký của đài."""
+    app = state.app
+    with app.tx() as s:
+        station = find_station(s, state.station)
+        head = chain.sign_head(s, station, app.witness, actor=actor, reason=reason, now=app.clock.now())
+    click.echo(f"Đã ký mốc nhật ký đài {station.code}: {head.rows} dòng, mã băm cuối {head.head_hash}.")
 
 
 def _filters(func: click.decorators.FC) -> click.decorators.FC:
@@ -76,7 +93,11 @@ def _filters(func: click.decorators.FC) -> click.decorators.FC:
             click.option("--from", "from_", metavar="NGÀY", help="Từ ngày (giờ địa phương)."),
             click.option("--to", metavar="NGÀY", help="Đến hết ngày (giờ địa phương)."),
             click.option("--campaign", metavar="MÃ", help="Chỉ một chiến dịch."),
-            click.option("--outcome", type=click.Choice([o.value for o in Outcome]), help="Chỉ một kết quả."),
+            click.option(
+                "--outcome",
+                metavar="KẾT_QUẢ",
+                help=f"Chỉ một kết quả: {', '.join(o.value for o in Outcome)}.",
+            ),
         )
     ):
         func = option(func)
@@ -93,6 +114,7 @@ def _load(
 ) -> tuple[StationRow, list[AsRunRecord], dict[int, int]]:
     with state.app.tx() as s:
         station = find_station(s, state.station)
+        _check_filters(sorted(campaign_titles(s, station.id)), campaign, outcome)
         zone = reporting.station_zone(station)
         start = datetime.combine(parse_date(from_), time(0), zone) if from_ else None
         end = datetime.combine(parse_date(to) + timedelta(days=1), time(0), zone) if to else None
@@ -109,6 +131,18 @@ def _load(
         )
         corrects = reporting.corrections_of(s, station)
     return station, records, corrects
+
+
+def _check_filters(campaigns: list[str], campaign: str | None, outcome: str | None) -> None:
+    """An unknown filter value is an error naming it and the valid ones (not an empty list, exit 0)."""
+    if campaign is not None and campaign not in campaigns:
+        raise InputError(
+            f"Không có chiến dịch '{campaign}' ở đài này.",
+            f"Các chiến dịch hiện có: {', '.join(campaigns) or '(chưa có)'}.",
+        )
+    if outcome is not None and outcome not in {o.value for o in Outcome}:
+        valid = ", ".join(f"{o.value} ({labels.outcome(o.value)})" for o in Outcome)
+        raise InputError(f"Không có kết quả '{outcome}'.", f"Chọn một trong: {valid}.")
 
 
 @log.command("list")
@@ -128,6 +162,8 @@ def list_(
     """Xem nhật ký phát sóng (giờ địa phương của đài)."""
     station, records, corrects = _load(state, from_, to, campaign, outcome, effective)
     zone = reporting.station_zone(station)
+    with state.app.tx() as s:
+        titles = campaign_titles(s, station.id)
     if as_json:
         print_json([{**asrun_dict(r, zone), "corrects_id": corrects.get(r.row_id or 0)} for r in records])
         return
@@ -141,9 +177,9 @@ def list_(
                 r.row_id,
                 f"{local:%d/%m/%Y}" if local else "",
                 f"{local:%H:%M:%S}" if local else "",
-                r.campaign_code or "",
+                shorten(titles.get(r.campaign_code, r.campaign_code)) if r.campaign_code else "",
                 r.title,
-                OUTCOME_VI[r.outcome] + (f" (đính chính dòng {fix})" if fix else ""),
+                labels.label(r.outcome) + (f" (đính chính dòng {fix})" if fix else ""),
                 format_hms(r.played_s),
             ]
         )
@@ -170,7 +206,12 @@ def export(
     """Xuất nhật ký ra CSV (UTF-8 có BOM, mở bằng Excel) hoặc JSON; đính chính đã được áp dụng."""
     station, records, _ = _load(state, from_, to, campaign, outcome, not all_rows)
     zone = reporting.station_zone(station)
-    data = asrun_csv(records, zone=zone) if fmt == "csv" else (asrun_json(records, zone=zone) + "\n").encode()
+    if fmt == "csv":
+        data = asrun_csv(records, zone=zone)
+    else:
+        head = state.app.witness.last(station.code)
+        signed = None if head is None else head.to_json()
+        data = (asrun_json(records, zone=zone, signed_head=signed) + "\n").encode()
     if out is None:
         click.echo(data.decode("utf-8"), nl=False)
         return
@@ -195,7 +236,7 @@ def correct(
             s, row_id, Outcome(outcome), reason=reason, actor=actor, now=app.clock.now(), played_s=played_s
         )
         new_id, head = row.id, row.row_hash
-    click.echo(f"Đã ghi dòng đính chính id={new_id} cho dòng {row_id}: {OUTCOME_VI[Outcome(outcome)]}.")
+    click.echo(f"Đã ghi dòng đính chính id={new_id} cho dòng {row_id}: {labels.outcome(outcome)}.")
     click.echo(f"Mã băm cuối của nhật ký: {head}")
 
 

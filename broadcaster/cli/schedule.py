@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
 
-from broadcaster import planning
+from broadcaster import labels, planning
 from broadcaster.cli.common import (
     State,
     actor_option,
@@ -18,6 +18,7 @@ from broadcaster.cli.common import (
     pass_state,
     print_json,
     print_table,
+    shorten,
 )
 from broadcaster.domain import Priority
 from broadcaster.errors import InputError
@@ -44,9 +45,9 @@ def import_(state: State, file: Path) -> None:
     if not summary.changed:
         click.echo(f"{file.name}: không có gì thay đổi.")
         return
-    parts = [f"thêm {n} {k}" for k, n in sorted(summary.created.items())]
-    parts += [f"cập nhật {n} {k}" for k, n in sorted(summary.updated.items())]
-    click.echo(f"Đã nhập {file.name}: " + ", ".join(parts) + ".")
+    parts = [f"thêm {labels.count_phrase(summary.created)}"] if summary.created else []
+    parts += [f"cập nhật {labels.count_phrase(summary.updated)}"] if summary.updated else []
+    click.echo(f"Đã nhập {file.name}: " + "; ".join(parts) + ".")
 
 
 def _parse_time(text: str) -> time:
@@ -62,7 +63,13 @@ def _parse_time(text: str) -> time:
     "--session", "session_at", nargs=2, metavar="NGÀY GIỜ", help="Buổi phát, ví dụ: 2023-03-20 06:00."
 )
 @click.option("--next", "next_", is_flag=True, help="Buổi phát gần nhất sắp tới.")
-@click.option("--priority", type=click.Choice(["normal", "priority"]), default="normal", show_default=True)
+@click.option(
+    "--priority",
+    type=click.Choice([Priority.NORMAL.value, Priority.PRIORITY.value]),
+    default=Priority.NORMAL.value,
+    show_default=True,
+    help=f"Mức ưu tiên: normal = {labels.priority('normal')}; priority = {labels.priority('priority')}.",
+)
 @actor_option
 @pass_state
 def queue_(
@@ -98,7 +105,8 @@ def queue_(
         )
         local = occ.start.astimezone(ZoneInfo(domain.timezone))
         click.echo(
-            f"Đã xếp bản tin {bulletin_id} vào buổi {occ.name} {local:%d/%m/%Y %H:%M} (lượt số {airing.id})."
+            f"Đã xếp bản tin {bulletin_id} vào {labels.session_name(occ.session_code, occ.name)} "
+            f"{local:%d/%m/%Y %H:%M} (lượt số {airing.id})."
         )
 
 
@@ -133,6 +141,7 @@ def plan(state: State, from_: str, to: str, as_json: bool) -> None:
         lo, hi = queue.local_window(zone, start, end)
         items = queue.sessions_with_items(queue.plan_view(s, row, lo, hi, app.duration_of(s)))
         occs = planning.occurrences(domain, start, end)
+        titles = stations.campaign_titles(s, row.id)
     rows: list[dict[str, Any]] = []
     for occ in occs:
         queued = items.pop(occ.start, [])
@@ -159,25 +168,31 @@ def plan(state: State, from_: str, to: str, as_json: bool) -> None:
     if as_json:
         print_json({"station": domain.code, "timezone": domain.timezone, "sessions": rows})
         return
-    click.echo(f"Kế hoạch đài {domain.name} ({domain.timezone}), {start:%d/%m/%Y} – {end:%d/%m/%Y}:")
+    click.echo(f"Kế hoạch phát của {domain.name} ({domain.timezone}), {start:%d/%m/%Y} – {end:%d/%m/%Y}:")
     table = []
     for r in rows:
+        start_cell, session_name = _when(r["start"]), labels.session_name(r["session"], r["name"])
         if not r["items"]:
-            table.append((f"{r['start']:%a %d/%m %H:%M}", r["session"], "", "", "", "", "", "(trống)"))
+            table.append((start_cell, session_name, "", "", "", "", "", "(trống)"))
         for i in r["items"]:
             table.append(
                 (
-                    f"{r['start']:%a %d/%m %H:%M}",
-                    r["session"],
-                    i["campaign"],
+                    start_cell,
+                    session_name,
+                    shorten(titles.get(i["campaign"], i["campaign"])),
                     i["bulletin_id"],
                     i["revision"],
-                    i["priority"],
+                    labels.priority(i["priority"]),
                     planning.mmss(i["duration_s"] or 0.0),
                     i["title"][:50],
                 )
             )
     print_table(["Giờ", "Buổi", "Chiến dịch", "Bản tin", "Bản", "Ưu tiên", "Thời lượng", "Tiêu đề"], table)
+
+
+def _when(start: datetime) -> str:
+    """A session's local start as a table cell: "T2 20/03 06:00"."""
+    return f"{labels.weekday_short(start.date())} {start:%d/%m %H:%M}"
 
 
 def _item(i: queue.PlannedItem) -> dict[str, Any]:
@@ -224,7 +239,8 @@ def move(
         )
         local = occ.start.astimezone(ZoneInfo(domain.timezone))
         click.echo(
-            f"Đã chuyển lượt phát {airing_id} sang buổi {occ.name} {local:%d/%m/%Y %H:%M}, "
+            f"Đã chuyển lượt phát {airing_id} sang {labels.session_name(occ.session_code, occ.name)} "
+            f"{local:%d/%m/%Y %H:%M}, "
             f"vị trí {airing.position + 1}."
         )
 
@@ -243,6 +259,7 @@ def show(state: State, day_: str, as_json: bool) -> None:
         views = queue.day_view(
             s, row, domain, day, shape=app.programme_shape(s, row), duration_of=app.duration_of(s)
         )
+        titles = stations.campaign_titles(s, row.id)
     zone = ZoneInfo(domain.timezone)
     if as_json:
         print_json(
@@ -264,14 +281,14 @@ def show(state: State, day_: str, as_json: bool) -> None:
             }
         )
         return
-    click.echo(f"Đài {domain.name}, ngày {day:%d/%m/%Y} ({domain.timezone}):")
+    click.echo(f"{domain.name}, {labels.weekday(day)} ngày {day:%d/%m/%Y} ({domain.timezone}):")
     if not views:
         click.echo("Không có buổi phát nào.")
     for v in views:
         limit = planning.mmss(v.max_s) if v.max_s is not None else "--"
         over = f", VƯỢT {planning.mmss(v.over_s)}" if v.over_s > 0 else ""
         click.echo(
-            f"\n{v.start.astimezone(zone):%H:%M} {v.name or v.session_code} — "
+            f"\n{v.start.astimezone(zone):%H:%M} {labels.session_name(v.session_code, v.name)} — "
             f"chương trình {planning.mmss(v.total_s)} / tối đa {limit}{over}"
         )
         if not v.items:
@@ -284,8 +301,8 @@ def show(state: State, day_: str, as_json: bool) -> None:
                     n,
                     i.airing_id,
                     i.bulletin_id,
-                    i.campaign_code,
-                    i.priority.value,
+                    shorten(titles.get(i.campaign_code, i.campaign_code)),
+                    labels.label(i.priority),
                     planning.mmss(i.duration_s or 0.0),
                     i.title[:50],
                 )
@@ -318,11 +335,13 @@ def fill_(state: State, from_: str, to: str, apply_: bool, as_json: bool, actor:
             duration_of=app.duration_of(s),
             apply=apply_,
         )
+        titles = stations.campaign_titles(s, row.id)
     zone = ZoneInfo(outcome.station.timezone)
     proposals: list[dict[str, Any]] = [
         {
             "start": p.occurrence.start.astimezone(zone),
             "session": p.occurrence.session_code,
+            "session_name": labels.session_name(p.occurrence.session_code, p.occurrence.name),
             "bulletin_id": p.candidate.bulletin_id,
             "campaign": p.candidate.campaign_code,
             "duration_s": p.candidate.duration_s,
@@ -354,9 +373,9 @@ def fill_(state: State, from_: str, to: str, apply_: bool, as_json: bool, actor:
             ["Giờ", "Buổi", "Chiến dịch", "Bản tin", "Thời lượng", "Lý do"],
             [
                 (
-                    f"{p['start']:%a %d/%m %H:%M}",
-                    p["session"],
-                    p["campaign"],
+                    _when(p["start"]),
+                    p["session_name"],
+                    shorten(titles.get(p["campaign"], p["campaign"])),
                     p["bulletin_id"],
                     planning.mmss(p["duration_s"]),
                     p["reason"],

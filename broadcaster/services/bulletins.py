@@ -4,27 +4,46 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from broadcaster import labels
 from broadcaster.domain import BulletinSpec, BulletinStatus, Role
 from broadcaster.errors import InputError, InvalidStateError, NotFoundError
 from broadcaster.services import audit
 from broadcaster.services.media import Recording, add_recording_render
 from broadcaster.services.users import require_role
+from broadcaster.services.withdrawals import (
+    REASON_EDITED,
+    REASON_IMPORTED,
+    REASON_RETIRED,
+    Withdrawn,
+    future_airings,
+    withdraw_future_airings,
+)
 from broadcaster.store.models import AsRunRow, BulletinRow, CampaignRow, RevisionRow
 
 Speak = Callable[[str], str]
 
-STATUS_LABELS = {
-    BulletinStatus.DRAFT: "bản nháp",
-    BulletinStatus.SUBMITTED: "chờ duyệt",
-    BulletinStatus.APPROVED: "đã duyệt",
-    BulletinStatus.REJECTED: "bị trả lại",
-    BulletinStatus.RETIRED: "ngừng phát",
-}
+
+@dataclass(frozen=True)
+class Retired:
+    """A retired bulletin and the future airings that left the plan with it."""
+
+    bulletin: BulletinRow
+    withdrawn: list[Withdrawn]
+
+
+@dataclass(frozen=True)
+class Edited:
+    """The new revision and the future airings taken out (none when `kept` of them stayed)."""
+
+    revision: RevisionRow
+    withdrawn: list[Withdrawn]
+    kept: int = 0
 
 
 def spoken_hash(spoken: str) -> str:
@@ -49,7 +68,7 @@ def approved_revision(row: BulletinRow) -> RevisionRow:
     """The revision that may air: the bulletin must be approved and its latest revision approved."""
     rev = latest_revision(row)
     if row.status != BulletinStatus.APPROVED or rev.approval != "approved":
-        label = STATUS_LABELS[BulletinStatus(row.status)]
+        label = labels.bulletin_status(row.status)
         raise InvalidStateError(
             f"Bản tin {row.id} đang ở trạng thái '{label}', chưa được duyệt để phát.",
             "Lãnh đạo duyệt trước: broadcaster bulletin approve " + str(row.id),
@@ -57,13 +76,18 @@ def approved_revision(row: BulletinRow) -> RevisionRow:
     return rev
 
 
-def _campaign(session: Session, station_id: int, code: str) -> CampaignRow:
+def find_campaign(session: Session, station_id: int, code: str) -> CampaignRow:
+    """A campaign of the station by code; an unknown code is an error that lists the valid ones."""
     row = session.scalar(
         select(CampaignRow).where(CampaignRow.station_id == station_id, CampaignRow.code == code)
     )
     if row is None:
         codes = ", ".join(
-            session.scalars(select(CampaignRow.code).where(CampaignRow.station_id == station_id))
+            session.scalars(
+                select(CampaignRow.code)
+                .where(CampaignRow.station_id == station_id)
+                .order_by(CampaignRow.code)
+            )
         )
         raise NotFoundError(
             f"Không có chiến dịch '{code}'.", f"Các chiến dịch hiện có: {codes or '(chưa có)'}."
@@ -82,7 +106,7 @@ def _new_revision(
     recording: Recording | None = None,
 ) -> RevisionRow:
     # A recording is heard as recorded: its description is not spoken, and approval covers the audio's hash.
-    spoken = text.strip() if recording else (speak(text) if text else "")
+    spoken = text.strip() if recording else _speakable(text, speak)
     number = (row.revisions[-1].number + 1) if row.revisions else 1
     rev = RevisionRow(
         bulletin_id=row.id,
@@ -102,6 +126,22 @@ def _new_revision(
     return rev
 
 
+def _speakable(text: str, speak: Speak) -> str:
+    """The spoken text of a bulletin, refusing one that is empty or has nothing a voice can read."""
+    if not text.strip():
+        raise InputError(
+            "Nội dung bản tin trống.",
+            "Nhập nội dung cần phát thanh (tệp rỗng hoặc chỉ có dấu cách không dùng được).",
+        )
+    spoken = speak(text)
+    if not any(ch.isalpha() for ch in spoken):
+        raise InputError(
+            "Nội dung bản tin không có chữ nào để đọc (chỉ có biểu tượng, dấu câu hoặc ký hiệu).",
+            "Viết nội dung bằng chữ: biểu tượng cảm xúc và dấu câu không được đọc lên loa.",
+        )
+    return spoken
+
+
 def add(
     session: Session,
     *,
@@ -119,7 +159,7 @@ def add(
     user = require_role(session, actor, Role.OFFICER)
     if not title.strip():
         raise InputError("Bản tin cần có tiêu đề.", 'Thêm --title "...".')
-    campaign = _campaign(session, station_id, campaign_code)
+    campaign = find_campaign(session, station_id, campaign_code)
     row = BulletinRow(
         station_id=station_id,
         campaign_id=campaign.id,
@@ -148,20 +188,39 @@ def add(
 
 
 def edit(
-    session: Session, bulletin_id: int, text: str, *, actor: str | None, now: datetime, speak: Speak
-) -> RevisionRow:
-    """A new revision; an approved bulletin that is edited needs approval again."""
-    user = require_role(session, actor, Role.OFFICER)
+    session: Session,
+    bulletin_id: int,
+    text: str,
+    *,
+    actor: str | None,
+    now: datetime,
+    speak: Speak,
+    keep_airings: bool = False,
+    recording: Recording | None = None,
+) -> Edited:
+    """A new revision; the bulletin needs approval again and its future airings leave the plan.
+
+    `keep_airings` keeps them, on the revision that was approved: the words already approved go on
+    airing. That is a leader's (approval) or operator's (plan) decision, so only they may ask for it.
+    `recording`: the new revision is that recording (its `text` the description), not speech.
+    """
+    roles = (Role.LEADER, Role.OPERATOR) if keep_airings else (Role.OFFICER,)
+    user = require_role(session, actor, *roles)
     row = get(session, bulletin_id)
     if row.status == BulletinStatus.RETIRED:
         raise InvalidStateError(
             f"Bản tin {row.id} đã ngừng phát.", "Viết bản tin mới thay vì sửa bản đã ngừng."
         )
-    if latest_revision(row).text == text:
+    if recording is None and latest_revision(row).text == text:
         raise InputError("Nội dung không thay đổi.", "Sửa nội dung rồi lưu lại.")
-    rev = _new_revision(session, row, text, author=user.name, now=now, speak=speak)
+    rev = _new_revision(session, row, text, author=user.name, now=now, speak=speak, recording=recording)
     was = row.status
     row.status = BulletinStatus.DRAFT.value
+    if keep_airings:
+        withdrawn, kept = [], len(future_airings(session, row.id, now))
+    else:
+        withdrawn = withdraw_future_airings(session, row, actor=user.name, now=now, reason=REASON_EDITED)
+        kept = 0
     audit.record(
         session,
         actor=user.name,
@@ -171,8 +230,10 @@ def edit(
         now=now,
         revision=rev.number,
         previous_status=was,
+        withdrawn=[w.airing_id for w in withdrawn],
+        kept_airings=kept,
     )
-    return rev
+    return Edited(rev, withdrawn, kept)
 
 
 def submit(session: Session, bulletin_id: int, *, actor: str | None, now: datetime) -> BulletinRow:
@@ -181,7 +242,7 @@ def submit(session: Session, bulletin_id: int, *, actor: str | None, now: dateti
     row = get(session, bulletin_id)
     if row.status not in (BulletinStatus.DRAFT, BulletinStatus.REJECTED):
         raise InvalidStateError(
-            f"Bản tin {row.id} đang '{STATUS_LABELS[BulletinStatus(row.status)]}', không gửi duyệt được.",
+            f"Bản tin {row.id} đang '{labels.bulletin_status(row.status)}', không gửi duyệt được.",
             "Chỉ gửi duyệt bản nháp hoặc bản bị trả lại.",
         )
     row.status = BulletinStatus.SUBMITTED.value
@@ -205,7 +266,7 @@ def approve(
     row = get(session, bulletin_id)
     if row.status != BulletinStatus.SUBMITTED:
         raise InvalidStateError(
-            f"Bản tin {row.id} đang '{STATUS_LABELS[BulletinStatus(row.status)]}', không có gì để duyệt.",
+            f"Bản tin {row.id} đang '{labels.bulletin_status(row.status)}', không có gì để duyệt.",
             "Công chức gửi duyệt trước: broadcaster bulletin submit " + str(row.id),
         )
     rev = latest_revision(row)
@@ -268,15 +329,24 @@ def reject(
     return row
 
 
-def retire(session: Session, bulletin_id: int, *, actor: str | None, now: datetime) -> BulletinRow:
-    """Stop a bulletin from being queued again (a leader or officer decision)."""
+def retire(session: Session, bulletin_id: int, *, actor: str | None, now: datetime) -> Retired:
+    """Stop a bulletin (a leader or officer decision): never queued again, its future airings withdrawn."""
     user = require_role(session, actor, Role.LEADER, Role.OFFICER)
     row = get(session, bulletin_id)
+    if row.status == BulletinStatus.RETIRED:
+        raise InvalidStateError(f"Bản tin {row.id} đã ngừng phát từ trước.", "Không cần làm gì thêm.")
+    withdrawn = withdraw_future_airings(session, row, actor=user.name, now=now, reason=REASON_RETIRED)
     row.status = BulletinStatus.RETIRED.value
     audit.record(
-        session, actor=user.name, action="bulletin.retire", object_type="bulletin", object_id=row.id, now=now
+        session,
+        actor=user.name,
+        action="bulletin.retire",
+        object_type="bulletin",
+        object_id=row.id,
+        now=now,
+        withdrawn=[w.airing_id for w in withdrawn],
     )
-    return row
+    return Retired(row, withdrawn)
 
 
 def list_bulletins(
@@ -334,6 +404,7 @@ def upsert_from_spec(
         if latest_revision(row).text != spec.text:
             _new_revision(session, row, spec.text, author=actor, now=now, speak=speak)
             row.status = BulletinStatus.DRAFT.value
+            withdraw_future_airings(session, row, actor=actor, now=now, reason=REASON_IMPORTED)
             result = "updated"
     rev = latest_revision(row)
     if spec.approved_by and rev.approval != "approved":

@@ -136,15 +136,21 @@ def render_document(document: ComplianceDocument | ProgrammeLogDocument, fmt: st
         raise InputError(f"Định dạng in không hỗ trợ: {fmt!r}", "Dùng pdf hoặc docx.")
     # reportlab and python-docx load slowly: only commands that print pay for them.
     from broadcaster.reports import docx, pdf
+    from broadcaster.reports.chart import chart_text
     from broadcaster.reports.fonts import find_serif_fonts
+    from broadcaster.reports.printable import weekly_series
 
+    # Without a fonts argument the PDF builders choose faces that draw every character of the document.
     if isinstance(document, ProgrammeLogDocument):
         if fmt == "pdf":
-            return pdf.programme_log_pdf(document, find_serif_fonts())
+            return pdf.programme_log_pdf(document)
         return docx.programme_log_docx(document)
     if fmt == "pdf":
-        return pdf.compliance_pdf(document, find_serif_fonts())
-    return docx.compliance_docx(document, find_serif_fonts())
+        return pdf.compliance_pdf(document)
+    # DOCX draws only its chart with the faces (Word sets the text in Times New Roman itself).
+    return docx.compliance_docx(
+        document, find_serif_fonts(text=chart_text(weekly_series(document.weekly)[1]))
+    )
 
 
 def write_compliance_pdf(

@@ -8,15 +8,18 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from broadcaster import planning
+from broadcaster import labels, planning
 from broadcaster.domain import Priority, Role, SessionOccurrence, Station
 from broadcaster.errors import InputError, InvalidStateError, NotFoundError, PlanningError
 from broadcaster.playout.asrun import EMERGENCY_SESSION, MANUAL_SESSION
 from broadcaster.services import audit, bulletins
 from broadcaster.services.users import require_role
-from broadcaster.store.models import AiringRow, BulletinRow, RevisionRow, StationRow
+from broadcaster.services.withdrawals import REASON_UNQUEUED
+from broadcaster.store import db
+from broadcaster.store.models import AiringRow, BulletinRow, CampaignRow, RevisionRow, StationRow
 
 DurationOf = Callable[[RevisionRow], float]
 
@@ -80,19 +83,26 @@ def queue(
     priority: Priority = Priority.NORMAL,
     check_hours: bool = True,
 ) -> AiringRow:
-    """Put a bulletin's approved revision into a session after checking hours and capacity."""
+    """Put a bulletin's approved revision into a session after checking period, hours and capacity.
+
+    The decision is one transaction under the station's plan lock (see `db.lock_station_plan`): two
+    commands racing for the same session cannot both pass the duplicate or the capacity check, and the
+    database's unique index on live airings refuses a duplicate that bypassed the lock.
+    """
     user = require_role(session, actor, Role.OPERATOR)
-    bulletin = bulletins.get(session, bulletin_id)
-    if bulletin.station_id != station_row.id:
-        raise NotFoundError(
-            f"Bản tin {bulletin_id} không thuộc đài {station_row.code}.", "Kiểm tra số bản tin."
-        )
+    bulletin = _bulletin_of(session, station_row, bulletin_id)
     revision = bulletins.approved_revision(bulletin)
+    check_campaign_period(bulletin.campaign, station, occurrence.start, priority)
+    new = duration_of(revision)  # may render speech: done before the lock, so no one waits for the TTS
+    db.lock_station_plan(session, station_row.id)
+    session.refresh(bulletin, ["status", "revisions"])  # what a racing retire or edit committed meanwhile
+    if bulletins.approved_revision(bulletin).id != revision.id:
+        revision = bulletins.approved_revision(bulletin)
+        new = duration_of(revision)
     queued = session_airings(session, station_row.id, occurrence.start)
     if any(a.bulletin_id == bulletin_id for a in queued):
-        raise InvalidStateError(f"Bản tin {bulletin_id} đã có trong buổi phát này.", "Chọn buổi phát khác.")
+        raise _already_queued(bulletin_id)
     durations = [duration_of(session.get_one(RevisionRow, a.revision_id)) for a in queued]
-    new = duration_of(revision)
     planning.check_capacity(shape, occurrence, durations, new, timezone=station.timezone)
     if check_hours:
         length = planning.programme_length(shape, [*durations, new])
@@ -109,7 +119,12 @@ def queue(
         queued_at=now,
     )
     session.add(row)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        if db.is_unique_violation(exc):
+            raise _already_queued(bulletin_id) from exc
+        raise
     audit.record(
         session,
         actor=user.name,
@@ -124,17 +139,53 @@ def queue(
     return row
 
 
+def _bulletin_of(session: Session, station_row: StationRow, bulletin_id: int) -> BulletinRow:
+    bulletin = bulletins.get(session, bulletin_id)
+    if bulletin.station_id != station_row.id:
+        raise NotFoundError(
+            f"Bản tin {bulletin_id} không thuộc đài {station_row.code}.", "Kiểm tra số bản tin."
+        )
+    return bulletin
+
+
+def _already_queued(bulletin_id: int) -> InvalidStateError:
+    return InvalidStateError(
+        f"Bản tin {bulletin_id} đã có trong buổi phát này (có thể vừa được người khác xếp).",
+        "Xem lại buổi phát: broadcaster schedule show --day NGÀY; hoặc chọn buổi phát khác.",
+    )
+
+
+def check_campaign_period(
+    campaign: CampaignRow, station: Station, start: datetime, priority: Priority = Priority.NORMAL
+) -> None:
+    """Refuse a session outside the campaign's period (local dates); an emergency is never held back."""
+    if priority is Priority.EMERGENCY:
+        return
+    day = start.astimezone(planning.station_zone(station)).date()
+    first, last = campaign.period_start, campaign.period_end
+    if first <= day <= last:
+        return
+    when = f"đã kết thúc ngày {last:%d/%m/%Y}" if day > last else f"chỉ bắt đầu từ ngày {first:%d/%m/%Y}"
+    raise PlanningError(
+        f"Chiến dịch {campaign.code} {when}: không xếp bản tin vào buổi phát ngày {day:%d/%m/%Y}.",
+        f"Chọn buổi phát trong thời gian chiến dịch, từ {first:%d/%m/%Y} đến {last:%d/%m/%Y}.",
+    )
+
+
 def unqueue(session: Session, airing_id: int, *, actor: str | None, now: datetime) -> AiringRow:
     """Take a queued airing out of its session (kept, marked cancelled)."""
     user = require_role(session, actor, Role.OPERATOR)
     row = session.get(AiringRow, airing_id)
+    if row is not None:
+        db.lock_station_plan(session, row.station_id)
+        session.refresh(row)
     if row is None or row.cancelled_at is not None:
         raise NotFoundError(
             f"Không có lượt phát số {airing_id} trong hàng đợi.", "Xem: broadcaster schedule show"
         )
     if row.planned_start <= now:
         raise InvalidStateError("Lượt phát này đã tới giờ, không rút được.", "Chỉ rút các lượt phát sắp tới.")
-    row.cancelled_at, row.cancelled_by = now, user.name
+    row.cancelled_at, row.cancelled_by, row.cancel_reason = now, user.name, REASON_UNQUEUED
     audit.record(
         session, actor=user.name, action="airing.unqueue", object_type="airing", object_id=row.id, now=now
     )
@@ -204,7 +255,8 @@ def play_now(
     lead: timedelta = PLAY_NOW_LEAD,
 ) -> AiringRow:
     """Queue a manual airing a moment ahead: 'priority' within allowed hours, or 'emergency' at any time."""
-    code, name = (EMERGENCY_SESSION, "Tin khẩn cấp") if emergency else (MANUAL_SESSION, "Phát ngay")
+    code = EMERGENCY_SESSION if emergency else MANUAL_SESSION
+    name = labels.session_name(code)
     occurrence = SessionOccurrence(code, name, now + lead, PLAY_NOW_MAX)
     return queue(
         session,
@@ -235,7 +287,8 @@ def move(
 ) -> AiringRow:
     """Move a queued airing into another session (or another place in its own), at `position` (1 = first)."""
     user = require_role(session, actor, Role.OPERATOR)
-    row = session.get(AiringRow, airing_id)
+    db.lock_station_plan(session, station_row.id)
+    row = session.get(AiringRow, airing_id, populate_existing=True)
     if row is None or row.cancelled_at is not None or row.station_id != station_row.id:
         raise NotFoundError(
             f"Không có lượt phát số {airing_id} trong hàng đợi.", "Xem: broadcaster schedule show --day NGÀY"
@@ -247,6 +300,9 @@ def move(
     if position is not None and position < 1:
         raise InputError("Vị trí phải từ 1 trở lên.", "Ví dụ: --position 1 để phát đầu tiên.")
     source_start = row.planned_start
+    if occurrence.start != source_start:
+        bulletin = session.get_one(BulletinRow, row.bulletin_id)
+        check_campaign_period(bulletin.campaign, station, occurrence.start, Priority(row.priority))
     others = [a for a in session_airings(session, station_row.id, occurrence.start) if a.id != row.id]
     if any(a.bulletin_id == row.bulletin_id for a in others):
         raise InvalidStateError(

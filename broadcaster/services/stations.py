@@ -332,3 +332,17 @@ def campaigns_domain(session: Session, station_id: int) -> list[Campaign]:
 def bulletin_count(session: Session, station_id: int) -> int:
     """How many bulletins a station has."""
     return len(list(session.scalars(select(BulletinRow.id).where(BulletinRow.station_id == station_id))))
+
+
+def campaign_titles(session: Session, station_id: int) -> dict[str, str]:
+    """Each campaign's title by its code, for tables where a person reads titles rather than codes."""
+    rows = session.execute(
+        select(CampaignRow.code, CampaignRow.title).where(CampaignRow.station_id == station_id)
+    )
+    return {code: title for code, title in rows}
+
+
+def session_names(session: Session, station_id: int) -> dict[str, str]:
+    """Each recurring session's name by its code ("sang" → "Buổi sáng")."""
+    query = select(SessionRow.code, SessionRow.name).where(SessionRow.station_id == station_id)
+    return {code: name for code, name in session.execute(query)}

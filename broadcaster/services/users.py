@@ -7,17 +7,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from broadcaster import labels
 from broadcaster.domain import Role
 from broadcaster.errors import InputError, NotFoundError, PermissionDenied
 from broadcaster.services import audit
 from broadcaster.store.models import UserRow
-
-ROLE_LABELS = {
-    Role.OFFICER: "công chức viết tin",
-    Role.LEADER: "lãnh đạo duyệt tin",
-    Role.OPERATOR: "nhân viên vận hành đài",
-    Role.ADMIN: "quản trị",
-}
 
 
 def get_user(session: Session, name: str | None) -> UserRow:
@@ -39,9 +33,9 @@ def require_role(session: Session, name: str | None, *roles: Role) -> UserRow:
     """The acting user, if they hold one of `roles` (admin holds every role)."""
     user = get_user(session, name)
     if user.role != Role.ADMIN and user.role not in roles:
-        wanted = " hoặc ".join(ROLE_LABELS[r] for r in roles)
+        wanted = " hoặc ".join(labels.label(r) for r in roles)
         raise PermissionDenied(
-            f"'{user.name}' ({ROLE_LABELS[Role(user.role)]}) không được làm bước này.",
+            f"'{user.name}' ({labels.role(user.role)}) không được làm bước này.",
             f"Bước này cần {wanted}.",
         )
     return user
@@ -55,13 +49,17 @@ def add_user(
         role_value = Role(role)
     except ValueError as exc:
         raise InputError(
-            f"Vai trò '{role}' không hợp lệ.", f"Chọn một trong: {', '.join(r.value for r in Role)}."
+            f"Vai trò '{role}' không hợp lệ.",
+            f"Chọn một trong: {', '.join(r.value for r in Role)}.",
+            field="role",
         ) from exc
     name = name.strip()
     if not name or any(c.isspace() for c in name):
-        raise InputError("Tên đăng nhập không hợp lệ.", "Dùng một từ không dấu cách, ví dụ 'lan.vhxh'.")
+        raise InputError(
+            "Tên đăng nhập không hợp lệ.", "Dùng một từ không dấu cách, ví dụ 'lan.vhxh'.", field="name"
+        )
     if session.scalar(select(UserRow).where(UserRow.name == name)):
-        raise InputError(f"Người dùng '{name}' đã có.", "Chọn tên khác.")
+        raise InputError(f"Người dùng '{name}' đã có.", "Chọn tên khác.", field="name")
     user = UserRow(name=name, role=role_value.value, full_name=full_name, title=title.strip(), created_at=now)
     session.add(user)
     session.flush()

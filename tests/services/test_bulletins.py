@@ -79,8 +79,9 @@ def test_editing_an_approved_bulletin_needs_approval_again(seeded: App) -> None:
         bulletins.submit(s, bid, actor="lan", now=app.clock.now())
         bulletins.approve(s, bid, actor="khoi", now=app.clock.now())
     with app.tx() as s:
-        rev = bulletins.edit(s, bid, TEXT + " Xin cảm ơn.", actor="lan", now=app.clock.now(), speak=app.speak)
-        assert rev.number == 2
+        now = app.clock.now()
+        edited = bulletins.edit(s, bid, TEXT + " Xin cảm ơn.", actor="lan", now=now, speak=app.speak)
+        assert edited.revision.number == 2
     with pytest.raises(InvalidStateError, match="chưa được duyệt"), app.tx() as s:
         bulletins.approved_revision(bulletins.get(s, bid))
 
