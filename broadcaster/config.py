@@ -100,6 +100,16 @@ class DoctorSection:
 
 
 @dataclass(frozen=True)
+class WebSection:
+    """The web console (`broadcaster web`): where it listens, the idle sign-out, cookie security."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    idle_minutes: int = 30
+    secure_cookies: str = "auto"  # auto: Secure when the request came over HTTPS; always; never
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration, passed explicitly to whoever needs it."""
 
@@ -111,6 +121,7 @@ class Config:
     programme: ProgrammeSection = field(default_factory=ProgrammeSection)
     playout: PlayoutSection = field(default_factory=PlayoutSection)
     doctor: DoctorSection = field(default_factory=DoctorSection)
+    web: WebSection = field(default_factory=WebSection)
 
     @property
     def database_url(self) -> str:
@@ -141,6 +152,7 @@ SECTIONS: dict[str, type[Any]] = {
     "programme": ProgrammeSection,
     "playout": PlayoutSection,
     "doctor": DoctorSection,
+    "web": WebSection,
 }
 
 

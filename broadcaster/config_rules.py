@@ -133,6 +133,9 @@ RULES: dict[str, Check] = {
     "playout.resume_policy": _choice("cách xử lý chương trình bị cắt", RESUME_POLICIES),
     "doctor.min_free_mb": _range("dung lượng trống tối thiểu", 0, 1_000_000, " MB"),
     "doctor.max_clock_offset_s": _range("độ lệch đồng hồ cho phép", 0, 3600, " giây", above=True),
+    "web.port": _range("cổng của trang quản lý", 1, 65535),
+    "web.idle_minutes": _range("thời gian tự đăng xuất khi không dùng", 1, 24 * 60, " phút"),
+    "web.secure_cookies": _choice("cờ Secure của cookie", ("auto", "always", "never")),
 }
 
 # How to write a value of each type: in the file, and in a variable.
