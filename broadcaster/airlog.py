@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import String, event, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from broadcaster.domain import Outcome, Priority, Trigger
+from broadcaster.domain import AsRunEntry, Outcome, Priority, Trigger
 from broadcaster.errors import AirLogError
 from broadcaster.store.models import AsRunRow, StationRow
 
@@ -46,34 +46,6 @@ HASHED_FIELDS = (
     "recorded_by",
     "recorded_at",
 )
-
-
-@dataclass(frozen=True)
-class AsRunEntry:
-    """What happened to one item, as the daemon or an operator reports it."""
-
-    outcome: Outcome
-    trigger: Trigger
-    planned_start: datetime | None = None
-    actual_start: datetime | None = None
-    actual_end: datetime | None = None
-    played_ms: int = 0
-    clip_ms: int = 0
-    start_error_ms: int | None = None
-    priority: Priority = Priority.NORMAL
-    airing_id: int | None = None
-    session_code: str | None = None
-    bulletin_id: int | None = None
-    revision_id: int | None = None
-    revision_number: int | None = None
-    campaign_code: str | None = None
-    title: str = ""
-    sha256: str | None = None
-    player: str = ""
-    queued_by: str | None = None
-    approved_by: str | None = None
-    note: str = ""
-    corrects_id: int | None = None
 
 
 def to_ms(moment: datetime | None) -> datetime | None:

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from broadcaster.playout.daemon import Daemon
     from broadcaster.playout.player import Player
     from broadcaster.services.media import MediaSettings
-    from broadcaster.services.programmes import BuiltProgramme, FrameSettings
+    from broadcaster.services.programmes import BuiltProgramme, FrameSettings, ProgrammeParts
+    from broadcaster.services.queue import Lengths
     from broadcaster.speech.normalize import Normalizer
     from broadcaster.speech.render import Renderer
     from broadcaster.store.models import RevisionRow, StationRow
@@ -57,9 +58,8 @@ class App:
         from broadcaster.store import db
         from broadcaster.witness import sign_after_commit
 
-        factory = db.session_factory(self.engine)
-        sign_after_commit(factory, self.witness, self.clock)
-        return factory
+        sign_after_commit(self.engine, self.witness, self.clock)
+        return db.session_factory(self.engine)
 
     @cached_property
     def witness(self) -> Witness:
@@ -77,6 +77,14 @@ class App:
         db.require_migrated(self.engine)
         with db.transaction(self.sessions) as session:
             yield session
+
+    @contextmanager
+    def station_tx(self, code: str | None) -> Iterator[tuple[Session, StationRow]]:
+        """`tx` with the station named `code` (None: the configured or only one), as most commands need."""
+        from broadcaster.services.stations import find_station
+
+        with self.tx() as session:
+            yield session, find_station(session, code)
 
     def init(self) -> list[str]:
         """Create the home, a commented config and the database; idempotent. Returns what was made."""
@@ -130,7 +138,9 @@ class App:
 
     def speak_frame(self, text: str) -> str:
         """Spoken ident or closing words; empty when the station configured none (that part is left out)."""
-        return self.speak(text) if text.strip() else ""
+        from broadcaster.services.programmes import spoken_frame
+
+        return spoken_frame(self.speak, text)
 
     @cached_property
     def renderer(self) -> Renderer:
@@ -145,7 +155,7 @@ class App:
             "espeak": {"voice": sp.espeak_voice, "rate": sp.espeak_rate, "pitch": sp.espeak_pitch},
         }
         engines = [create_engine(name, **settings.get(name, {})) for name in sp.engines]
-        cache = RenderCache(self.config.home / "cache" / "tts")
+        cache = RenderCache(self.config.home / "cache" / "tts", clock=self.clock)
         return Renderer(engines, cache, NORMALIZER_VERSION, retries=sp.retries)
 
     @property
@@ -193,6 +203,7 @@ class App:
         return create_player(
             self.player_name(),
             device=self.config.playout.device or None,
+            clock=self.clock,
             out_dir=self.config.aired_dir,
             work_dir=self.config.home / "tmp",  # a killed daemon's leftovers are removed at its next start
         )
@@ -203,6 +214,12 @@ class App:
 
         return MediaSettings(self.config.media_dir, self.loudness_target, self.output_format)
 
+    def programme_parts(self) -> ProgrammeParts:
+        """The renderer, media settings, frame and speech that measuring and building programmes use."""
+        from broadcaster.services.programmes import ProgrammeParts
+
+        return ProgrammeParts(self.renderer, self.media_settings(), self.frame, self.speak)
+
     def frame(self, station: StationRow) -> FrameSettings:
         """Signature tune, ident and closing words around a station's items."""
         from broadcaster.services.programmes import FrameSettings
@@ -211,57 +228,30 @@ class App:
         return FrameSettings(self.signature_path, station.ident, p.closing, p.gap_s, p.repeat)
 
     def programme_shape(self, session: Session, station: StationRow) -> ProgrammeShape:
-        """Durations of the frame parts (renders the ident and closing words if needed)."""
-        from broadcaster.audio.ffmpeg import probe
-        from broadcaster.planning import ProgrammeShape
-        from broadcaster.services.programmes import frame_render
+        """Durations of the frame parts, now (renders the ident and closing words if needed)."""
+        from broadcaster.services.programmes import programme_shape
 
-        frame = self.frame(station)
-        now, media = self.clock.now(), self.media_settings()
-        ident = frame_render(
-            session, "ident", self.speak_frame(frame.ident_text), self.renderer, media, now=now
-        )
-        closing = frame_render(
-            session, "closing", self.speak_frame(frame.closing_text), self.renderer, media, now=now
-        )
-        return ProgrammeShape(
-            signature_s=probe(frame.signature).duration_s if frame.signature else 0.0,
-            ident_s=ident.duration_s if ident else 0.0,
-            closing_s=closing.duration_s if closing else 0.0,
-            gap_s=frame.gap_s,
-            repeat=frame.repeat,
-        )
+        return programme_shape(session, station, self.programme_parts(), now=self.clock.now())
 
     def duration_of(self, session: Session) -> Callable[[RevisionRow], float]:
-        """Seconds of a revision's air audio, rendering it first if needed."""
-        from broadcaster.services.media import ensure_render
+        """Seconds of a revision's air audio, rendering it first if needed (the TTS chain is built on use)."""
+        from broadcaster.services.programmes import revision_duration
 
-        def duration(rev: RevisionRow) -> float:
-            return ensure_render(
-                session, rev, self.renderer, self.media_settings(), now=self.clock.now()
-            ).duration_s
+        return lambda rev: revision_duration(session, rev, self.programme_parts(), now=self.clock.now())
 
-        return duration
+    def lengths(self, session: Session, station: StationRow) -> Lengths:
+        """The station's programme shape and revision durations, for the queue's capacity checks."""
+        from broadcaster.services.programmes import lengths
+
+        return lengths(session, station, self.programme_parts(), now=self.clock.now())
 
     def builder(self, station: StationRow) -> Callable[[Session, datetime], BuiltProgramme | None]:
         """Builds one session's programme for the daemon."""
         from broadcaster.services import programmes
 
-        def build(session: Session, planned_start: datetime) -> BuiltProgramme | None:
-            frame = self.frame(station)
-            return programmes.build(
-                session,
-                station,
-                planned_start,
-                frame=frame,
-                speak_ident=self.speak_frame(frame.ident_text),
-                speak_closing=self.speak_frame(frame.closing_text),
-                renderer=self.renderer,
-                settings=self.media_settings(),
-                now=self.clock.now(),
-            )
-
-        return build
+        return lambda session, planned_start: programmes.build(
+            session, station, planned_start, self.programme_parts(), now=self.clock.now()
+        )
 
     def daemon(
         self, station: StationRow, *, outside_hours_ok: bool = False, note: str = "", **timing: Any
@@ -274,7 +264,9 @@ class App:
         from broadcaster.domain import Priority
         from broadcaster.errors import PlanningError
         from broadcaster.playout.daemon import Daemon, DaemonSettings
+        from broadcaster.playout.wake import HomeSocket, PlanWatch
         from broadcaster.services.daemon_lease import StationLease
+        from broadcaster.services.emergency import plan_stamp
         from broadcaster.services.station_playout import StationPlayout
         from broadcaster.services.stations import station_domain
 
@@ -301,6 +293,8 @@ class App:
         settings = dataclasses.replace(settings, **timing)
         source = StationPlayout(self.sessions, station.id, self.builder(station))
         lease = StationLease(self.sessions, station.id, wait_s=settings.claim_wait_s)
+        # Woken at once after an emergency: a datagram from a console in this home, else a fast poll.
+        watch = PlanWatch(lambda: plan_stamp(self.sessions, station.id, self.clock.now()))
         return Daemon(
             source,
             self.player(),
@@ -309,7 +303,14 @@ class App:
             home=self.config.home,
             allowed=allowed,
             lease=lease,
+            wakers=[HomeSocket(self.config.home), watch],
         )
+
+    def wake_daemon(self) -> bool:
+        """Ask the daemon running in this home to re-read the plan now (False: none listens here)."""
+        from broadcaster.playout.wake import send_wake
+
+        return send_wake(self.config.home)
 
 
 def build_app(config: Config, clock: Clock | None = None) -> App:

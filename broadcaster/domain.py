@@ -33,6 +33,13 @@ class Trigger(enum.StrEnum):
     EMERGENCY = "emergency"
 
 
+# Session codes of airings that no recurring session holds: queued by hand (play-now), an emergency,
+# or an extra session declared without a code of its own. The as-run trigger follows from the first two.
+MANUAL_SESSION = "manual"
+EMERGENCY_SESSION = "emergency"
+EXTRA_SESSION_CODE = "extra"
+
+
 class BulletinStatus(enum.StrEnum):
     """Life cycle of a bulletin; only APPROVED may be queued or aired."""
 
@@ -50,6 +57,7 @@ class Role(enum.StrEnum):
     LEADER = "leader"
     OPERATOR = "operator"
     ADMIN = "admin"
+    INSPECTOR = "inspector"  # reads everything, changes nothing (the district's or the ward's reviewer)
 
 
 class ExceptionKind(enum.StrEnum):
@@ -207,3 +215,31 @@ class AsRunRecord:
     queued_by: str | None = None
     approved_by: str | None = None
     row_id: int | None = None
+
+
+@dataclass(frozen=True)
+class AsRunEntry:
+    """What happened to one item, as the daemon or an operator reports it (the as-run log appends it)."""
+
+    outcome: Outcome
+    trigger: Trigger
+    planned_start: datetime | None = None
+    actual_start: datetime | None = None
+    actual_end: datetime | None = None
+    played_ms: int = 0
+    clip_ms: int = 0
+    start_error_ms: int | None = None
+    priority: Priority = Priority.NORMAL
+    airing_id: int | None = None
+    session_code: str | None = None
+    bulletin_id: int | None = None
+    revision_id: int | None = None
+    revision_number: int | None = None
+    campaign_code: str | None = None
+    title: str = ""
+    sha256: str | None = None
+    player: str = ""
+    queued_by: str | None = None
+    approved_by: str | None = None
+    note: str = ""
+    corrects_id: int | None = None

@@ -40,7 +40,11 @@ class InvalidStateError(BroadcasterError):
 
 
 class InputError(BroadcasterError):
-    """Text, file or option given by the user is unusable."""
+    """Text, file or option given by the user is unusable; `field` names the form field, when there is one."""
+
+    def __init__(self, message: str, hint: str | None = None, *, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(message, hint)
 
 
 class SpeechError(BroadcasterError):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import tempfile
 from pathlib import Path
@@ -11,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import soundfile as sf
+
+from broadcaster.files import replacing
 
 RATE = 44100
 # A rising-then-resolving pentatonic motif (G4, C5, E5, G5, then C5 again), one strike each.
@@ -68,12 +69,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "chime.wav"
         sf.write(wav, chime(), RATE, subtype="FLOAT")
-        part = out.with_name(f".{out.name}.part")
         # -bitexact and no metadata keep the file reproducible from run to run.
         cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(wav), "-map_metadata", "-1", "-bitexact"]
-        cmd += ["-c:a", "libvorbis", "-q:a", "4", "-f", "ogg", str(part)]
-        subprocess.run(cmd, check=True)
-        os.replace(part, out)
+        with replacing(out) as part:
+            subprocess.run([*cmd, "-c:a", "libvorbis", "-q:a", "4", "-f", "ogg", str(part)], check=True)
     print(f"{out} ({out.stat().st_size} bytes, {LENGTH_S:.1f} s)")
 
 

@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session
 from tamper import drop_asrun_guards
 
 from broadcaster import airlog
-from broadcaster.airlog import AsRunEntry
-from broadcaster.domain import Outcome, Trigger
+from broadcaster.domain import AsRunEntry, Outcome, Trigger
 from broadcaster.errors import AirLogError
 from broadcaster.store import db
 from broadcaster.store.models import AsRunRow, StationRow

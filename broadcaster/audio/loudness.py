@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import logging
 import math
-import os
-import re
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,6 +23,7 @@ from broadcaster.audio.ffmpeg import (
     single_file,
 )
 from broadcaster.errors import AudioError
+from broadcaster.files import replacing
 
 _log = logging.getLogger(__name__)
 
@@ -393,11 +390,8 @@ def normalize_source(
     if target.trim_silence:
         bounds = content_bounds(analysis.silences, analysis.duration_s, target.keep_silence_s)
     gain, slope, limit_db = _plan_gain(source, bounds, analysis, target, fmt, timeout)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    # Only word characters in the temp name: it goes into an ffmpeg tee spec unescaped.
-    safe_stem = re.sub(r"[^\w-]", "_", dst.stem)[:40]
-    tmp = dst.parent / f".{safe_stem}.{uuid.uuid4().hex[:8]}.part{fmt.extension}"
-    try:
+    # The temp name has word characters only (it goes into an ffmpeg tee spec unescaped), and fmt's suffix.
+    with replacing(dst, suffix=fmt.extension) as tmp:
         for attempt in range(target.max_corrections + 1):
             summary = _render_measured(source, bounds, gain, limit_db, target, fmt, tmp, timeout)
             # The graph fixes the length exactly; encoders here keep it (MP3 via its gapless header).
@@ -411,10 +405,6 @@ def normalize_source(
             if peak_over > 0:  # codec or resampler overshoot: pull the limiter down by as much, and a bit
                 limit_db = min(limit_db or target.true_peak_dbtp, target.true_peak_dbtp) - peak_over - 0.2
             gain += loud_error / slope if limit_db is not None else loud_error
-        os.replace(tmp, dst)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
     return result
 
 

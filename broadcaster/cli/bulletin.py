@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
@@ -25,12 +24,8 @@ from broadcaster.cli.speech import fallback_note
 from broadcaster.domain import BulletinStatus
 from broadcaster.errors import BroadcasterError, InputError
 from broadcaster.services import bulletins, media
-from broadcaster.services.stations import find_station
+from broadcaster.services.stations import station_zone_of
 from broadcaster.services.withdrawals import Withdrawn
-from broadcaster.store.models import RenderRow
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
 
 
 def _read_text(file: str | None, initial: str = "") -> str:
@@ -70,7 +65,7 @@ def bulletin() -> None:
     "--audio",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     metavar="TỆP",
-    help="Bản ghi âm của cán bộ (MP3, WAV, M4A, OGG, FLAC) thay cho lời đọc máy; tiêu đề là phần mô tả.",
+    help="Bản ghi âm của cán bộ (MP3, WAV, M4A, OGG, FLAC, WebM) thay lời đọc máy; tiêu đề là phần mô tả.",
 )
 @actor_option
 @pass_state
@@ -97,8 +92,7 @@ def add(
         )
         return
     text = _read_text(file)
-    with app.tx() as s:
-        station = find_station(s, state.station)
+    with app.station_tx(state.station) as (s, station):
         row = bulletins.add(
             s,
             station_id=station.id,
@@ -120,8 +114,10 @@ def _add_recording(
     settings = app.media_settings()
     max_s = app.config.audio.max_recording_minutes * 60
     # The transaction commits inside the import: the file is placed only after the rows exist.
-    with media.import_recording(audio, settings, max_duration_s=max_s) as recording, app.tx() as s:
-        station = find_station(s, state.station)
+    with (
+        media.import_recording(audio, settings, max_duration_s=max_s) as recording,
+        app.station_tx(state.station) as (s, station),
+    ):
         row = bulletins.add(
             s,
             station_id=station.id,
@@ -159,17 +155,11 @@ def edit(state: State, bulletin_id: int, file: str | None, keep_airings: bool, a
         result = bulletins.edit(
             s, bulletin_id, text, actor=actor, now=app.clock.now(), speak=app.speak, keep_airings=keep_airings
         )
-        zone = _zone_of(s, result.revision.bulletin.station_id)
+        zone = station_zone_of(s, result.revision.bulletin.station_id)
     click.echo(f"Đã lưu phiên bản {result.revision.number} của bản tin {bulletin_id}; cần gửi duyệt lại.")
     if result.kept:
         click.echo(f"Giữ {result.kept} lượt phát sắp tới, phát theo phiên bản đã duyệt trước đó.")
     _echo_withdrawn(result.withdrawn, zone)
-
-
-def _zone_of(s: Session, station_id: int) -> ZoneInfo:
-    from broadcaster.store.models import StationRow
-
-    return ZoneInfo(s.get_one(StationRow, station_id).timezone)
 
 
 def _echo_withdrawn(withdrawn: list[Withdrawn], zone: ZoneInfo) -> None:
@@ -265,7 +255,7 @@ def retire(state: State, bulletin_id: int, actor: str | None) -> None:
     """Ngừng phát bản tin: các lượt phát sắp tới của nó được gỡ khỏi lịch."""
     with state.app.tx() as s:
         result = bulletins.retire(s, bulletin_id, actor=actor, now=state.app.clock.now())
-        zone = _zone_of(s, result.bulletin.station_id)
+        zone = station_zone_of(s, result.bulletin.station_id)
     click.echo(f"Đã ngừng phát bản tin {bulletin_id}.")
     _echo_withdrawn(result.withdrawn, zone)
 
@@ -277,8 +267,7 @@ def retire(state: State, bulletin_id: int, actor: str | None) -> None:
 @pass_state
 def list_(state: State, campaign: str | None, status: str | None, as_json: bool) -> None:
     """Danh sách bản tin."""
-    with state.app.tx() as s:
-        station = find_station(s, state.station)
+    with state.app.station_tx(state.station) as (s, station):
         if campaign:
             bulletins.find_campaign(s, station.id, campaign)  # an unknown code is an error, not an empty list
         rows = [
@@ -320,22 +309,6 @@ def _first_engine(app: App) -> str | None:
         return None
 
 
-def _render_dict(row: RenderRow, first: str | None) -> dict[str, object]:
-    return {
-        "kind": row.kind,
-        "engine": row.engine,
-        "voice": row.voice,
-        "duration_s": round(row.duration_s, 2),
-        "integrated_lufs": row.integrated_lufs,
-        "true_peak_dbtp": row.true_peak_dbtp,
-        "sha256": row.sha256,
-        "path": row.path,
-        "created_at": row.created_at,
-        "intact": media.is_intact(row),
-        "fallback": first is not None and media.on_fallback(row, first),
-    }
-
-
 @bulletin.command("show")
 @click.argument("bulletin_id", type=int)
 @json_option
@@ -345,11 +318,10 @@ def show(state: State, bulletin_id: int, as_json: bool) -> None:
     app = state.app
     first = _first_engine(app)
     from broadcaster.services.stations import session_names
-    from broadcaster.store.models import StationRow
 
     with app.tx() as s:
         b = bulletins.get(s, bulletin_id)
-        zone = ZoneInfo(s.get_one(StationRow, b.station_id).timezone)
+        zone = station_zone_of(s, b.station_id)
         names = session_names(s, b.station_id)
         revs = [
             {
@@ -369,7 +341,7 @@ def show(state: State, bulletin_id: int, as_json: bool) -> None:
         ]
         latest = bulletins.latest_revision(b)
         current = media.current_render(s, latest)
-        renders = [_render_dict(r, first) for r in media.renders_of(s, latest)]
+        renders = [media.render_summary(r, first) for r in media.renders_of(s, latest)]
         airings: list[dict[str, object]] = [
             {
                 "seq": a.seq,

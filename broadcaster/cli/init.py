@@ -11,9 +11,9 @@ from broadcaster.cli.common import State, pass_state
 @pass_state
 def init(state: State) -> None:
     """Tạo thư mục dữ liệu, tệp cấu hình mẫu và cơ sở dữ liệu (chạy lại không thay đổi gì)."""
-    from broadcaster.store import db
+    from broadcaster.services.home import check_existing_database
 
-    db.check_database(state.app.config.database_url)  # a bad database file: refuse before writing anything
+    check_existing_database(state.app.config.database_url)  # a bad database file: refuse before writing
     made = state.app.init()
     if made:
         for item in made:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -21,10 +23,10 @@ from broadcaster.cli.common import (
 )
 from broadcaster.domain import AsRunRecord, Outcome
 from broadcaster.errors import InputError
+from broadcaster.planning.calendar import check_day_order, local_midnight
 from broadcaster.reports.export import asrun_csv, asrun_dict, asrun_json, format_hms
 from broadcaster.services import chain, documents, reporting
-from broadcaster.services.stations import campaign_titles, find_station
-from broadcaster.store.models import StationRow
+from broadcaster.services.stations import campaign_titles
 
 
 @click.group()
@@ -41,8 +43,7 @@ def log() -> None:
 def verify(state: State, known_head: str | None, as_json: bool) -> None:
     """Kiểm tra chuỗi băm của nhật ký; mã thoát 0 nếu nguyên vẹn, 1 nếu bị sửa."""
     app = state.app
-    with app.tx() as s:
-        station = find_station(s, state.station)
+    with app.station_tx(state.station) as (s, station):
         check = chain.verify_chain(s, station, app.witness, known_head=known_head)
     result, signed = check.result, check.signed
     if as_json:
@@ -81,8 +82,7 @@ def verify(state: State, known_head: str | None, as_json: bool) -> None:
 def sign(state: State, reason: str, actor: str | None) -> None:
     """Lãnh đạo ký mốc mới sau khi đã đối chiếu các dòng cuối chưa có chữ ký của đài."""
     app = state.app
-    with app.tx() as s:
-        station = find_station(s, state.station)
+    with app.station_tx(state.station) as (s, station):
         head = chain.sign_head(s, station, app.witness, actor=actor, reason=reason, now=app.clock.now())
     click.echo(f"Đã ký mốc nhật ký đài {station.code}: {head.rows} dòng, mã băm cuối {head.head_hash}.")
 
@@ -104,6 +104,17 @@ def _filters(func: click.decorators.FC) -> click.decorators.FC:
     return func
 
 
+@dataclass(frozen=True)
+class _Log:
+    """The station's as-run rows as the log commands print them, with what they print beside them."""
+
+    code: str
+    zone: ZoneInfo
+    titles: dict[str, str]
+    records: list[AsRunRecord]
+    corrects: dict[int, int]
+
+
 def _load(
     state: State,
     from_: str | None,
@@ -111,15 +122,15 @@ def _load(
     campaign: str | None,
     outcome: str | None,
     effective: bool,
-) -> tuple[StationRow, list[AsRunRecord], dict[int, int]]:
-    with state.app.tx() as s:
-        station = find_station(s, state.station)
-        _check_filters(sorted(campaign_titles(s, station.id)), campaign, outcome)
+) -> _Log:
+    with state.app.station_tx(state.station) as (s, station):
+        titles = campaign_titles(s, station.id)
+        _check_filters(sorted(titles), campaign, outcome)
         zone = reporting.station_zone(station)
-        start = datetime.combine(parse_date(from_), time(0), zone) if from_ else None
-        end = datetime.combine(parse_date(to) + timedelta(days=1), time(0), zone) if to else None
-        if start and end and end <= start:
-            raise InputError("Ngày kết thúc trước ngày bắt đầu.", "Đổi lại --from và --to.")
+        first, last = (parse_date(from_) if from_ else None), (parse_date(to) if to else None)
+        check_day_order(first, last, "Đổi lại --from và --to.")
+        start = local_midnight(first, zone) if first else None
+        end = local_midnight(last + timedelta(days=1), zone) if last else None
         records = reporting.load_records(
             s,
             station,
@@ -130,7 +141,7 @@ def _load(
             effective=effective,
         )
         corrects = reporting.corrections_of(s, station)
-    return station, records, corrects
+        return _Log(station.code, zone, titles, records, corrects)
 
 
 def _check_filters(campaigns: list[str], campaign: str | None, outcome: str | None) -> None:
@@ -160,10 +171,8 @@ def list_(
     as_json: bool,
 ) -> None:
     """Xem nhật ký phát sóng (giờ địa phương của đài)."""
-    station, records, corrects = _load(state, from_, to, campaign, outcome, effective)
-    zone = reporting.station_zone(station)
-    with state.app.tx() as s:
-        titles = campaign_titles(s, station.id)
+    loaded = _load(state, from_, to, campaign, outcome, effective)
+    records, corrects, titles, zone = loaded.records, loaded.corrects, loaded.titles, loaded.zone
     if as_json:
         print_json([{**asrun_dict(r, zone), "corrects_id": corrects.get(r.row_id or 0)} for r in records])
         return
@@ -204,12 +213,12 @@ def export(
     all_rows: bool,
 ) -> None:
     """Xuất nhật ký ra CSV (UTF-8 có BOM, mở bằng Excel) hoặc JSON; đính chính đã được áp dụng."""
-    station, records, _ = _load(state, from_, to, campaign, outcome, not all_rows)
-    zone = reporting.station_zone(station)
+    loaded = _load(state, from_, to, campaign, outcome, not all_rows)
+    records, zone = loaded.records, loaded.zone
     if fmt == "csv":
         data = asrun_csv(records, zone=zone)
     else:
-        head = state.app.witness.last(station.code)
+        head = state.app.witness.last(loaded.code)
         signed = None if head is None else head.to_json()
         data = (asrun_json(records, zone=zone, signed_head=signed) + "\n").encode()
     if out is None:

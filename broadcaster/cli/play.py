@@ -14,6 +14,7 @@ from broadcaster import labels
 from broadcaster.cli.common import State, actor_option, pass_state
 from broadcaster.cli.doctor import log_self_check
 from broadcaster.services import queue
+from broadcaster.services.emergency import start_emergency
 from broadcaster.services.stations import find_station, station_domain
 
 
@@ -63,22 +64,26 @@ def play_now(state: State, bulletin_id: int, emergency: bool, actor: str | None)
     with app.tx() as s:
         row = find_station(s, state.station)
         domain = station_domain(s, row)
-        airing = queue.play_now(
-            s,
-            row,
-            domain,
-            bulletin_id,
-            actor=actor,
-            now=app.clock.now(),
-            shape=app.programme_shape(s, row),
-            duration_of=app.duration_of(s),
-            emergency=emergency,
-        )
+        if emergency:  # the console's service: no lead, and the daemon is woken once this commits
+            now, wake = app.clock.now(), app.wake_daemon
+            airing = start_emergency(s, app, state.station, str(bulletin_id), actor=actor, now=now, wake=wake)
+        else:
+            airing = queue.play_now(
+                s,
+                row,
+                domain,
+                bulletin_id,
+                actor=actor,
+                now=app.clock.now(),
+                shape=app.programme_shape(s, row),
+                duration_of=app.duration_of(s),
+            )
         local = airing.planned_start.astimezone(ZoneInfo(domain.timezone))
     kind = labels.priority("emergency" if emergency else "priority")
+    soon = "ngay (trong vòng một giây)" if emergency else "trong vài giây"
     click.echo(
         f"Đã xếp phát {kind} bản tin {bulletin_id} lúc {local:%H:%M:%S} (lượt số {airing.id}); "
-        "trạm phát đang chạy sẽ phát trong vài giây."
+        f"trạm phát đang chạy sẽ phát {soon}."
     )
 
 

@@ -10,13 +10,12 @@ from pathlib import Path
 import click
 
 from broadcaster.cli.common import State, parse_date, pass_state, print_json, print_table
-from broadcaster.errors import InputError
+from broadcaster.planning.calendar import check_day_order, local_day
 from broadcaster.reports.compliance import ComplianceReport, DueItem
 from broadcaster.reports.export import compliance_dict, due_dict
-from broadcaster.reports.periods import local_date, parse_kind
+from broadcaster.reports.periods import parse_kind
 from broadcaster.reports.printable import COMPLIANCE_HEADER, compliance_rows
 from broadcaster.services import documents, reporting
-from broadcaster.services.stations import find_station
 
 FORMATS = ("table", "json", "csv", "docx", "pdf")
 
@@ -84,8 +83,7 @@ def report(
     app = state.app
     now = app.clock.now()
     if due:
-        with app.tx() as s:
-            station = find_station(s, state.station)
+        with app.station_tx(state.station) as (s, station):
             items = reporting.due_items(s, station, now=now)
             zone = reporting.station_zone(station)
             today = now.astimezone(zone).date()
@@ -99,13 +97,11 @@ def report(
         return
     kind = parse_kind(period)
     first, last = (parse_date(from_) if from_ else None), (parse_date(to) if to else None)
-    if first and last and last < first:
-        raise InputError("Ngày kết thúc trước ngày bắt đầu.", "Đổi lại --from và --to.")
+    check_day_order(first, last, "Đổi lại --from và --to.")
     codes = [c for c in campaigns if c != "all"] or None
-    with app.tx() as s:
-        station = find_station(s, state.station)
+    with app.station_tx(state.station) as (s, station):
         if fmt in ("pdf", "docx"):
-            today = local_date(now, reporting.station_zone(station))
+            today = local_day(now, reporting.station_zone(station))
             target = out or Path(f"bao-cao-{station.code}-{kind.value}-{today}.{fmt}")
             documents.write_compliance_pdf(
                 s,
@@ -142,8 +138,7 @@ def log_(state: State, week: str, fmt: str, out: Path | None, number: str) -> No
     """Sổ nhật ký chương trình phát thanh hàng tuần (PDF hoặc DOCX)."""
     day: date = parse_date(week)
     app = state.app
-    with app.tx() as s:
-        station = find_station(s, state.station)
+    with app.station_tx(state.station) as (s, station):
         document = documents.programme_log_document(
             s, station, day, now=app.clock.now(), place=app.config.station.place, number=number
         )

@@ -23,7 +23,7 @@ from broadcaster.cli.common import (
 from broadcaster.domain import Priority
 from broadcaster.errors import InputError
 from broadcaster.schedules import load_schedule
-from broadcaster.services import filling, queue, stations
+from broadcaster.services import filling, queue, schedule_views, stations
 
 
 @click.group()
@@ -86,8 +86,7 @@ def queue_(
             "Chọn đúng một trong --session NGÀY GIỜ hoặc --next.", "Ví dụ: --session 2023-03-20 06:00"
         )
     app = state.app
-    with app.tx() as s:
-        row = stations.find_station(s, state.station)
+    with app.station_tx(state.station) as (s, row):
         domain = stations.station_domain(s, row)
         day, at = (parse_date(session_at[0]), _parse_time(session_at[1])) if session_at else (None, None)
         occ = queue.resolve_occurrence(domain, app.clock.now(), day, at)
@@ -129,42 +128,26 @@ def unqueue(state: State, airing_id: int, actor: str | None) -> None:
 def plan(state: State, from_: str, to: str, as_json: bool) -> None:
     """Các buổi phát và lượt phát đã xếp trong khoảng ngày."""
     start, end = parse_date(from_), parse_date(to)
-    if end < start:
-        raise InputError("Ngày kết thúc trước ngày bắt đầu.", "Đổi lại --from và --to.")
+    planning.check_day_order(start, end, "Đổi lại --from và --to.")
     if (end - start).days > 366:
         raise InputError("Khoảng ngày quá dài.", "Xem tối đa một năm mỗi lần.")
     app = state.app
-    with app.tx() as s:
-        row = stations.find_station(s, state.station)
+    with app.station_tx(state.station) as (s, row):
         domain = stations.station_domain(s, row)
-        zone = ZoneInfo(domain.timezone)
-        lo, hi = queue.local_window(zone, start, end)
-        items = queue.sessions_with_items(queue.plan_view(s, row, lo, hi, app.duration_of(s)))
-        occs = planning.occurrences(domain, start, end)
+        # the same reading of the range as the console's week view (manual airings come as their own rows)
+        slots = schedule_views.sessions_between(s, row, domain, start, end, duration_of=app.duration_of(s))
         titles = stations.campaign_titles(s, row.id)
-    rows: list[dict[str, Any]] = []
-    for occ in occs:
-        queued = items.pop(occ.start, [])
-        rows.append(
-            {
-                "start": occ.start.astimezone(zone),
-                "session": occ.session_code,
-                "name": occ.name,
-                "max_minutes": occ.max_length.total_seconds() / 60,
-                "items": [_item(i) for i in queued],
-            }
-        )
-    for when, queued in items.items():  # airings outside the recurring sessions (manual, demo, emergency)
-        rows.append(
-            {
-                "start": when.astimezone(zone),
-                "session": queued[0].session_code,
-                "name": "",
-                "max_minutes": None,
-                "items": [_item(i) for i in queued],
-            }
-        )
-    rows.sort(key=lambda r: r["start"])
+    zone = ZoneInfo(domain.timezone)
+    rows: list[dict[str, Any]] = [
+        {
+            "start": slot.start.astimezone(zone),
+            "session": slot.session_code,
+            "name": slot.name,
+            "max_minutes": slot.max_s / 60 if slot.max_s is not None else None,
+            "items": [_item(i) for i in slot.items],
+        }
+        for slot in slots
+    ]
     if as_json:
         print_json({"station": domain.code, "timezone": domain.timezone, "sessions": rows})
         return
@@ -220,8 +203,7 @@ def move(
 ) -> None:
     """Chuyển một lượt phát sang buổi khác hoặc đổi vị trí trong buổi."""
     app = state.app
-    with app.tx() as s:
-        row = stations.find_station(s, state.station)
+    with app.station_tx(state.station) as (s, row):
         domain = stations.station_domain(s, row)
         day, at = parse_date(session_at[0]), _parse_time(session_at[1])
         occ = queue.resolve_occurrence(domain, app.clock.now(), day, at)
@@ -253,11 +235,11 @@ def show(state: State, day_: str, as_json: bool) -> None:
     """Các buổi phát trong ngày: tin theo thứ tự, thời lượng từng tin, tổng so với tối đa."""
     day = parse_date(day_)
     app = state.app
-    with app.tx() as s:
-        row = stations.find_station(s, state.station)
+    with app.station_tx(state.station) as (s, row):
         domain = stations.station_domain(s, row)
-        views = queue.day_view(
-            s, row, domain, day, shape=app.programme_shape(s, row), duration_of=app.duration_of(s)
+        lengths = app.lengths(s, row)  # the same reading of a day as `plan` and the console's week
+        views = schedule_views.sessions_between(
+            s, row, domain, day, day, duration_of=lengths.duration_of, shape=lengths.shape
         )
         titles = stations.campaign_titles(s, row.id)
     zone = ZoneInfo(domain.timezone)
@@ -322,8 +304,7 @@ def fill_(state: State, from_: str, to: str, apply_: bool, as_json: bool, actor:
     """Đề xuất (và với --apply thì xếp) bản tin vào chỗ trống để các chiến dịch đạt chỉ tiêu."""
     start, end = parse_date(from_), parse_date(to)
     app = state.app
-    with app.tx() as s:
-        row = stations.find_station(s, state.station)
+    with app.station_tx(state.station) as (s, row):
         outcome = filling.fill_range(
             s,
             row,

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from broadcaster.cli.common import State, json_option, pass_state, print_json, print_table
-from broadcaster.errors import BroadcasterError, EngineError, InputError
+from broadcaster.errors import EngineError, InputError
 
 if TYPE_CHECKING:
     from broadcaster.app import App
 
 # The labels (and the domain under them), the services and the store (SQLAlchemy) are imported
 # inside the commands that use them, so that `speech normalize` starts fast.
+
+T = TypeVar("T")
 
 
 def fallback_note(engine: str, first_engine: str) -> str:
@@ -133,58 +136,21 @@ def _preview(app: App, text: str | None, bulletin_id: int | None, output: Path, 
         click.echo(fallback_note(engine, app.renderer.first_engine))
 
 
-@dataclass(frozen=True)
-class _Item:
-    """One bulletin to render: its id, the approved revision, and whether intact audio is on the fallback."""
-
-    bulletin_id: int
-    revision_id: int
-    was_fallback: bool
-
-
-@dataclass
-class _Batch:
-    """What one `speech render` run did."""
-
-    rendered: int = 0
-    upgraded: int = 0
-    on_fallback: list[int] = field(default_factory=list)
-    failures: list[tuple[int, str]] = field(default_factory=list)
-
-
 def _render_pending(state: State, upgrade: bool) -> None:
     """Render every approved bulletin lacking intact audio (and, with upgrade, those on the fallback)."""
-    from broadcaster.domain import BulletinStatus
-    from broadcaster.services import bulletins, media
-    from broadcaster.services.stations import find_station
+    from broadcaster.services.rendering import render_pending
 
     app = state.app
     first = app.renderer.first_engine
-    with app.tx() as s:
-        station = find_station(s, state.station)
-        approved = bulletins.list_bulletins(s, station.id, status=BulletinStatus.APPROVED.value)
-        todo: list[_Item] = []
-        for b in approved:
-            rev = bulletins.approved_revision(b)
-            if media.needs_render(s, rev, first, upgrade=upgrade):
-                existing = media.current_render(s, rev)
-                was_fallback = (
-                    existing is not None and media.is_intact(existing) and media.on_fallback(existing, first)
-                )
-                todo.append(_Item(b.id, rev.id, was_fallback))
-    if not approved:
+    batch = render_pending(
+        app.tx, state.station, app.renderer, app.media_settings(), app.clock, upgrade=upgrade, progress=_bar
+    )
+    if not batch.approved:
         click.echo("Chưa có bản tin nào được duyệt.")
         return
-    if not todo:
-        click.echo(f"Cả {len(approved)} bản tin đã duyệt đều đã có âm thanh nguyên vẹn.")
+    if not batch.pending:
+        click.echo(f"Cả {batch.approved} bản tin đã duyệt đều đã có âm thanh nguyên vẹn.")
         return
-    batch = _Batch()
-    if len(todo) > 1:
-        with click.progressbar(todo, label="Đang tạo âm thanh", show_pos=True) as bar:
-            for item in bar:
-                _render_one(app, item, upgrade, first, batch)
-    else:
-        _render_one(app, todo[0], upgrade, first, batch)
     click.echo(f"Đã tạo âm thanh cho {batch.rendered} bản tin còn thiếu.")
     if upgrade:
         click.echo(
@@ -197,35 +163,24 @@ def _render_pending(state: State, upgrade: bool) -> None:
             f"Lưu ý: {len(batch.on_fallback)} bản tin (số {ids}) đang dùng giọng dự phòng. "
             "Khi có mạng, chạy: broadcaster speech render --upgrade"
         )
-    if batch.failures:
-        detail = "; ".join(f"bản tin {bid}: {message}" for bid, message in batch.failures)
+    raise_failures(batch.failures)
+
+
+def _bar(items: Sequence[T]) -> AbstractContextManager[Iterable[T]]:
+    """A progress bar over more than one bulletin; one is rendered without."""
+    if len(items) > 1:
+        return click.progressbar(items, label="Đang tạo âm thanh", show_pos=True)
+    return nullcontext(items)
+
+
+def raise_failures(failures: Sequence[tuple[int, str]]) -> None:
+    """One error naming every bulletin the batch could not render (used by `demo` too)."""
+    if failures:
+        detail = "; ".join(f"bản tin {bid}: {message}" for bid, message in failures)
         raise EngineError(
-            f"{len(batch.failures)} bản tin chưa tạo được âm thanh. {detail}",
+            f"{len(failures)} bản tin chưa tạo được âm thanh. {detail}",
             "Sửa nguyên nhân rồi chạy lại: broadcaster speech render",
         )
-
-
-def _render_one(app: App, item: _Item, upgrade: bool, first: str, batch: _Batch) -> None:
-    """One bulletin in its own transaction, so one failure keeps the others' audio."""
-    from broadcaster.services import media
-    from broadcaster.store.models import RevisionRow
-
-    try:
-        with app.tx() as s:
-            rev = s.get_one(RevisionRow, item.revision_id)
-            row = media.ensure_render(
-                s, rev, app.renderer, app.media_settings(), now=app.clock.now(), upgrade=upgrade
-            )
-            fallback = media.on_fallback(row, first)
-    except BroadcasterError as exc:
-        batch.failures.append((item.bulletin_id, exc.one_line()))
-        return
-    if not item.was_fallback:
-        batch.rendered += 1
-    if fallback:
-        batch.on_fallback.append(item.bulletin_id)
-    elif item.was_fallback:
-        batch.upgraded += 1
 
 
 COMMANDS = [speech]

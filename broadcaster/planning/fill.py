@@ -43,18 +43,15 @@ from zoneinfo import ZoneInfo
 
 from broadcaster import labels
 from broadcaster.domain import Campaign, SessionOccurrence, Station
-from broadcaster.planning import (
-    ProgrammeShape,
-    QueuedItem,
+from broadcaster.planning.calendar import (
     iso_week_label,
     local_day,
     month_bounds,
     month_label,
-    occurrences,
-    programme_length,
     station_zone,
     week_bounds,
 )
+from broadcaster.planning.sessions import ProgrammeShape, QueuedItem, occurrences, programme_length
 
 _EPS = 1e-6
 

@@ -6,10 +6,11 @@ import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from broadcaster.domain import (
+    EXTRA_SESSION_CODE,
     ExceptionKind,
     Priority,
     ScheduleException,
@@ -19,12 +20,12 @@ from broadcaster.domain import (
     TimeWindow,
 )
 from broadcaster.errors import ConfigError, PlanningError
+from broadcaster.planning.calendar import local_day, require_aware, station_zone, to_utc
 
 # How far ahead next_occurrence looks before concluding that no session will ever run again.
 NEXT_SEARCH_DAYS = 400
 # Float durations are summed; a few microseconds of rounding must not make a full session "overfull".
 _EPS = 1e-6
-EXTRA_SESSION_CODE = "extra"
 EXTRA_SESSION_NAME = "Buổi phát thêm"
 
 
@@ -61,52 +62,6 @@ class QueuedItem:
     duration_s: float
     priority: Priority
     position: int
-
-
-def station_zone(station: Station) -> ZoneInfo:
-    """The station's zone; ConfigError if the name is not an IANA zone."""
-    try:
-        return ZoneInfo(station.timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(
-            f"Múi giờ «{station.timezone}» của đài {station.code} không hợp lệ.",
-            "Dùng tên múi giờ IANA, ví dụ Asia/Ho_Chi_Minh.",
-        ) from exc
-
-
-def to_utc(zone: ZoneInfo, day: date, at: time) -> datetime:
-    """The UTC instant of a local date and wall-clock time in `zone`."""
-    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
-
-
-def local_day(instant: datetime, zone: ZoneInfo) -> date:
-    """The local calendar date of an aware instant in `zone`."""
-    _require_aware(instant)
-    return instant.astimezone(zone).date()
-
-
-def iso_week_label(day: date) -> str:
-    """ISO week label such as "2023-W11"."""
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def month_label(day: date) -> str:
-    """Month label such as "2023-03"."""
-    return f"{day.year}-{day.month:02d}"
-
-
-def week_bounds(day: date) -> tuple[date, date]:
-    """Monday and Sunday of the ISO week holding `day`."""
-    monday = day - timedelta(days=day.weekday())
-    return monday, monday + timedelta(days=6)
-
-
-def month_bounds(day: date) -> tuple[date, date]:
-    """First and last day of the month holding `day`."""
-    first = day.replace(day=1)
-    following = (first + timedelta(days=32)).replace(day=1)
-    return first, following - timedelta(days=1)
 
 
 def occurrences(station: Station, start: date, end: date) -> list[SessionOccurrence]:
@@ -182,7 +137,7 @@ def find_occurrence(station: Station, day: date, local_start: time) -> SessionOc
 
 def next_occurrence(station: Station, now: datetime, min_lead: timedelta = timedelta(0)) -> SessionOccurrence:
     """The first session starting at or after now + min_lead; PlanningError if none within 400 days."""
-    _require_aware(now)
+    require_aware(now)
     earliest = now + min_lead
     zone = station_zone(station)
     # Start a day early: a local date can begin before the UTC date of `earliest`.
@@ -201,7 +156,7 @@ def next_occurrence(station: Station, now: datetime, min_lead: timedelta = timed
 
 def check_allowed(station: Station, start_utc: datetime, length: timedelta, priority: Priority) -> None:
     """PlanningError unless the programme fits inside an allowed-hours window or is an emergency."""
-    _require_aware(start_utc)
+    require_aware(start_utc)
     if priority is Priority.EMERGENCY:
         return
     zone = station_zone(station)
@@ -293,12 +248,6 @@ def mmss(seconds: float) -> str:
     """Seconds as "mm:ss" (minutes may exceed 59), rounded to the nearest second."""
     total = round(seconds)
     return f"{total // 60:02d}:{total % 60:02d}"
-
-
-def _require_aware(instant: datetime) -> None:
-    # A naive instant here is a programming error, not something a station user can fix.
-    if instant.tzinfo is None or instant.utcoffset() is None:
-        raise ValueError("planning needs timezone-aware datetimes")
 
 
 def _hhmm(at: time) -> str:

@@ -6,14 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from broadcaster.airlog import AsRunEntry
-from broadcaster.domain import Outcome, Priority, Trigger
+from broadcaster.domain import EMERGENCY_SESSION, MANUAL_SESSION, AsRunEntry, Outcome, Priority, Trigger
 
 # An item counts as completed when no more than this much of it was cut.
 COMPLETE_TOLERANCE_S = 0.05
-# Session codes of airings queued by hand (play-now); the as-run trigger follows from them.
-MANUAL_SESSION = "manual"
-EMERGENCY_SESSION = "emergency"
 
 
 def session_trigger(session_code: str | None, priority: Priority) -> Trigger:

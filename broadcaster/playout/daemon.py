@@ -1,45 +1,64 @@
-"""The station daemon: builds APScheduler jobs from the plan, airs each programme on time, logs what happened.
+"""The station daemon: builds APScheduler jobs from the plan, airs each programme once, logs what happened.
 
 The database is the source of truth; jobs live in memory and are rebuilt on start and on every re-sync,
-so a restart loses nothing. A journal file marks each programme on air, so that a kill mid-airing is
-logged as interrupted at the next start. An emergency cuts what is on air; the cut programme's
-unfinished items re-air afterwards ("resume"), all of it ("restart") or nothing ("skip").
-This is the only module that imports APScheduler.
+so a restart loses nothing. Exactly once: one daemon per station (a lease in the database as well as
+the home's file lock); a programme is prepared and its airings claimed in the database (one conditional
+UPDATE, with a short wait) ahead of the set time, and a programme whose claim cannot be written does not
+air. Its journal file keeps what happened until the as-run rows are in the database (`settle.py`).
+An emergency cuts what is on air; the cut programme's unfinished items re-air afterwards ("resume"),
+all of it ("restart") or nothing ("skip"). This is the only module that imports APScheduler.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import logging
 import os
+import shutil
+import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from uuid import uuid4
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from filelock import FileLock, Timeout
 
-from broadcaster.airlog import AsRunEntry
 from broadcaster.clock import Clock
-from broadcaster.domain import Outcome, Priority
+from broadcaster.domain import AsRunEntry, Outcome, Priority
 from broadcaster.errors import BroadcasterError, PlayoutError
 from broadcaster.playout.asrun import (
+    ItemSpan,
     Played,
     item_entries,
     missed_entries,
     session_trigger,
     to_resume,
 )
-from broadcaster.playout.journal import OnAirJournal
-from broadcaster.playout.player import Playback, Player
-from broadcaster.playout.source import RESUME_POLICIES, Built, DaemonSettings, Planned, Source
+from broadcaster.playout.faults import ClaimLost, fault_cause
+from broadcaster.playout.journal import ON_AIR, OnAirJournal, item_to_json
+from broadcaster.playout.player import Player
+from broadcaster.playout.players.base import PLAY_DIR_PREFIX
+from broadcaster.playout.prepare import Preparer
+from broadcaster.playout.prepared import OnAir, Prepared, file_sha256
+from broadcaster.playout.settle import Settler
+from broadcaster.playout.source import (
+    RESUME_POLICIES,
+    Built,
+    DaemonSettings,
+    DaemonStatus,
+    Holder,
+    Lease,
+    Planned,
+    Source,
+    Unwritable,
+)
+from broadcaster.playout.wake import Waker
 
-__all__ = ["RESUME_POLICIES", "Built", "Daemon", "DaemonSettings", "Planned", "Source"]
+__all__ = ["RESUME_POLICIES", "Built", "Daemon", "DaemonSettings", "Planned", "Source", "file_sha256"]
 
 log = logging.getLogger("broadcaster.daemon")
 
@@ -48,38 +67,25 @@ EARLY_S = 0.25
 # A programme cut by an emergency re-airs this long after the emergency ends (time to assemble it).
 RESUME_AFTER = timedelta(seconds=2)
 CUT_NOTE = "bị cắt để phát tin khẩn cấp"
+# "Missed" means the daemon was not running at the set time: nothing else is logged with this cause.
+DOWN_NOTE = "trạm phát không chạy vào giờ phát (máy tắt hoặc lỗi)"
+NO_CLAIM_NOTE = "không ghi được cơ sở dữ liệu để nhận phát nên không phát (tránh phát hai lần)"
+# Players decode into HOME/tmp, so a killed daemon's leftovers are found and removed at the next start.
+SCRATCH_DIR = "tmp"
 
 
-@dataclass
-class _Prepared:
-    signature: tuple[tuple[int, int], ...]
-    built: Built
-    playback: Playback
+def new_holder(home: Path) -> Holder:
+    """An id for this daemon process: host, PID and a random part (a PID is reused after a restart)."""
+    host, pid = socket.gethostname(), os.getpid()
+    return Holder(f"{host}/{pid}/{uuid4().hex[:12]}", host, pid, str(home))
 
 
-@dataclass
-class _OnAir:
-    planned_start: datetime
-    priority: Priority
-    playback: Playback
-    # Set once the airing's rows are written (and what it leaves to resume is known).
-    settled: threading.Event = dataclasses.field(default_factory=threading.Event)
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file, streamed."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _intact(built: Built) -> bool:
-    try:
-        return built.path.is_file() and file_sha256(built.path) == built.sha256
-    except OSError:
-        return False
+def clean_scratch(folder: Path) -> int:
+    """Remove the play folders a killed daemon left in `folder`; returns how many."""
+    stale = list(folder.glob(f"{PLAY_DIR_PREFIX}*")) if folder.is_dir() else []
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+    return len(stale)
 
 
 class Daemon:
@@ -94,35 +100,47 @@ class Daemon:
         settings: DaemonSettings,
         home: Path,
         allowed: Callable[[datetime, float, Priority], bool],
+        lease: Lease | None = None,
+        wakers: Sequence[Waker] = (),
     ) -> None:
         self._source = source
         self._player = player
         self._clock = clock
         self._settings = settings
         self._allowed = allowed
+        self._lease = lease
+        self.holder = new_holder(home)
         self._lock = FileLock(str(home / "daemon.lock"))
         self._pidfile = home / "daemon.pid"
+        self._scratch = home / SCRATCH_DIR
         self._journal = OnAirJournal(home)
-        self._prepared: dict[datetime, _Prepared] = {}
-        self._prep_locks: dict[datetime, threading.Lock] = {}
+        self._settler = Settler(source, self._journal, clock, self.holder, settings.claim_wait_s)
+        self._preparer = Preparer(source, player, clock, self._journal, self.holder, settings)
         self._active: set[datetime] = set()
         self._scheduled: dict[datetime, tuple[tuple[int, int], ...]] = {}
         self._state = threading.Lock()
         self._stopping = threading.Event()
-        self._on_air: _OnAir | None = None
+        self._on_air: OnAir | None = None
         self._preempted: set[datetime] = set()
         self._resume: list[int] = []
         self._threads: set[threading.Thread] = set()
-        self.aired: list[int] = []
+        self._wakers = tuple(wakers)
+        self._wake = threading.Event()
+        self._sync_thread: threading.Thread | None = None
         self._scheduler = BackgroundScheduler(
             timezone=UTC,
             executors={"default": ThreadPoolExecutor(4)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
 
+    @property
+    def aired(self) -> list[int]:
+        """Ids of the as-run rows this daemon wrote."""
+        return self._settler.recorded
+
     # -- life cycle -------------------------------------------------------------------------------
     def start(self) -> None:
-        """Take the station lock, settle what happened while down, build the jobs and start the scheduler."""
+        """Take the home's lock and the station's lease, settle what an earlier run left, start the jobs."""
         try:
             self._lock.acquire(timeout=0.5)
         except Timeout:
@@ -131,15 +149,39 @@ class Daemon:
                 f"Đài này đã có một tiến trình phát đang chạy (PID {holder}).",
                 "Dừng tiến trình đó trước, hoặc dùng nó — mỗi đài chỉ chạy một tiến trình phát.",
             ) from None
-        self._pidfile.write_text(str(os.getpid()))
-        self._recover_journal()
+        try:
+            self._pidfile.write_text(str(os.getpid()))
+            if removed := clean_scratch(self._scratch):
+                log.info("Đã xóa %d thư mục tạm do lần chạy trước để lại.", removed)
+            if self._lease is not None:
+                self._lease.acquire(self.holder, self._clock.now(), self._settings.lease_ttl)
+            self._settler.recover(self._journal.leftovers(), self._source.unbuilt)
+        except BaseException:
+            self._release_home()
+            raise
         self._scheduler.start()
         self.sync()
-        self._scheduler.add_job(self._safe_sync, "interval", seconds=self._settings.resync_s, id="sync")
+        self._sync_thread = threading.Thread(target=self._sync_loop, name="daemon-sync", daemon=True)
+        self._sync_thread.start()
+        for waker in self._wakers:
+            try:
+                waker.start(self.wake)
+            except OSError as exc:  # the re-sync still runs every resync_s
+                log.warning("Không bật được cách đánh thức trạm phát tức thì: %s", exc)
+        retry = self._settings.record_retry_s
+        self._scheduler.add_job(self._safe_flush, "interval", seconds=retry, id="flush")
+        if self._lease is not None:
+            beat = max(0.5, self._settings.lease_ttl.total_seconds() / 3)
+            self._scheduler.add_job(self._heartbeat, "interval", seconds=beat, id="lease")
 
     def stop(self) -> None:
-        """Cut what is on air (logged as interrupted), stop the scheduler, release the lock."""
+        """Cut what is on air (logged as interrupted), give back unused claims, release the lease and lock."""
         self._stopping.set()
+        for waker in self._wakers:
+            waker.stop()
+        self._wake.set()
+        if self._sync_thread is not None:
+            self._sync_thread.join(timeout=10)
         with self._state:
             on_air = self._on_air
         if on_air is not None:
@@ -147,24 +189,74 @@ class Daemon:
         self._scheduler.shutdown(wait=True)
         for thread in list(self._threads):
             thread.join(timeout=10)
-        for prepared in self._prepared.values():
-            prepared.playback.close()
-        self._prepared.clear()
+        for when, prepared, token in self._preparer.close_all():  # prepared, never aired: give it back
+            self._settler.release(when, prepared.airing_ids, token)
+        if left := self._settler.flush():
+            log.warning(
+                "Còn %d chương trình chưa ghi được vào nhật ký phát sóng; đã giữ trong nhật ký trực tiếp, "
+                "sẽ ghi khi trạm phát chạy lại.",
+                left,
+            )
+        if self._lease is not None:
+            try:
+                self._lease.release(self.holder, self._clock.now())
+            except BroadcasterError as exc:
+                log.warning("Không trả được quyền phát của đài: %s", exc.one_line())
+        self._release_home()
+
+    def _release_home(self) -> None:
         self._pidfile.unlink(missing_ok=True)
         self._lock.release()
 
     def wait_idle(self, timeout: float) -> bool:
-        """Block until no programme is scheduled, preparing or on air (the demo uses it)."""
+        """Block until nothing is scheduled, preparing, on air or waiting to be logged (the demo uses it)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._state:
                 busy = bool(self._scheduled) or self._on_air is not None or bool(self._threads)
-            if not busy:
+            if not busy and not self._settler.waiting():
                 return True
             time.sleep(0.05)
         return False
 
+    def _safe_flush(self) -> None:
+        try:
+            self._settler.flush()
+        except Exception:  # the retry loop keeps running whatever one round does
+            log.exception("Ghi bù nhật ký phát sóng thất bại")
+
+    def _heartbeat(self) -> None:
+        """Renew the station's lease and tell the database what this daemon is doing."""
+        assert self._lease is not None
+        with self._state:
+            on_air = self._on_air
+        status = DaemonStatus(
+            "on_air" if on_air else "idle",
+            on_air.planned_start if on_air else None,
+            len(self._settler.waiting()),
+        )
+        try:
+            held = self._lease.renew(self.holder, self._clock.now(), self._settings.lease_ttl, status)
+        except BroadcasterError as exc:
+            log.debug("Chưa gia hạn được quyền phát: %s", exc.one_line())
+            return
+        if not held and not self._preparer.lease_lost:
+            log.error("Một trạm phát khác đã nhận quyền phát đài này; trạm này không nhận phát buổi nào nữa.")
+        self._preparer.lease_lost = not held
+
     # -- planning ---------------------------------------------------------------------------------
+    def wake(self) -> None:
+        """Re-read the plan now (a change was committed, e.g. an emergency), not at the next re-sync."""
+        self._wake.set()
+
+    def _sync_loop(self) -> None:
+        """Re-sync every `resync_s`, or at once when woken."""
+        while not self._stopping.is_set():
+            self._wake.wait(self._settings.resync_s)
+            self._wake.clear()
+            if not self._stopping.is_set():
+                self._safe_sync()
+
     def _safe_sync(self) -> None:
         try:
             self.sync()
@@ -177,26 +269,28 @@ class Daemon:
         """Make the jobs match the plan: add new or changed sessions, drop removed ones, log missed ones."""
         now = self._clock.now()
         grace = self._settings.grace
-        pending = self._source.pending(now - timedelta(days=7), now + self._settings.horizon)
-        wanted: dict[datetime, Planned] = {}
+        pending = self._source.pending(now - timedelta(days=7), now + self._settings.horizon, self.holder.id)
+        waiting = self._settler.waiting()
         with self._state:
-            active = set(self._active)
+            # On air, being settled, or with rows waiting in the journal: not to be scheduled again.
+            busy = self._active | waiting
+        wanted: dict[datetime, Planned] = {}
         for ps in pending:
-            if ps.planned_start in active:
-                continue  # on air or being settled right now: its rows are not written yet
-            late = (now - ps.planned_start).total_seconds()
-            if late > grace.total_seconds():
-                self._log_missed(ps, "trạm phát không chạy vào giờ phát (máy tắt hoặc lỗi)")
+            if ps.planned_start in busy:
+                continue
+            if (now - ps.planned_start) > grace:
+                self._settle_unaired(ps, DOWN_NOTE, Outcome.MISSED)
             else:
                 wanted[ps.planned_start] = ps
+        released: list[tuple[datetime, Prepared, str]] = []
         with self._state:
             # An airing job that has fired is past its start check: leave it alone, its rows come soon.
-            for when in [w for w in self._scheduled if w not in wanted and w not in active and w > now]:
-                self._drop(when)
+            for when in [w for w in self._scheduled if w not in wanted and w not in busy and w > now]:
+                released.extend(self._drop(when, forget=True))
             for when, ps in wanted.items():
                 if self._scheduled.get(when) == ps.signature:
                     continue
-                self._drop(when)
+                self._drop(when, forget=False)
                 self._scheduled[when] = ps.signature
                 prepare_at = max(now, when - self._settings.lead)
                 self._scheduler.add_job(
@@ -207,57 +301,53 @@ class Daemon:
                     self._run_air, "date", run_date=fire, args=[ps], id=f"air-{when.isoformat()}"
                 )
                 log.info("Đã lên lịch buổi %s lúc %s", ps.session_code, when.isoformat())
+        for when, prepared, token in released:  # taken out of the plan after its claim: give it back
+            self._settler.release(when, prepared.airing_ids, token)
 
-    def _drop(self, when: datetime) -> None:
+    def _drop(self, when: datetime, *, forget: bool) -> list[tuple[datetime, Prepared, str]]:
+        """Remove a session's jobs and prepared playback; returns the claim to give back if `forget`."""
         self._scheduled.pop(when, None)
         for prefix in ("prep", "air"):
             job = self._scheduler.get_job(f"{prefix}-{when.isoformat()}")
             if job is not None:
                 job.remove()
-        prepared = self._prepared.pop(when, None)
-        if prepared is not None:
-            prepared.playback.close()
+        claim = self._preparer.drop(when, forget=forget)
+        return [(when, *claim)] if claim is not None else []
 
-    # -- preparing --------------------------------------------------------------------------------
+    # -- preparing and claiming -------------------------------------------------------------------
     def _safe_prepare(self, ps: Planned) -> None:
+        with self._state:
+            if self._stopping.is_set() or self._scheduled.get(ps.planned_start) != ps.signature:
+                return  # the plan changed since this job was added: its successor prepares
         try:
-            self._prepare(ps)
-        except BroadcasterError as exc:
-            log.error(
-                "CẢNH BÁO: chưa chuẩn bị được buổi %s: %s", ps.planned_start.isoformat(), exc.one_line()
-            )
-        except Exception:
-            log.exception("CẢNH BÁO: chưa chuẩn bị được buổi %s", ps.planned_start.isoformat())
+            self._preparer.prepare(ps)
+        except ClaimLost as exc:
+            log.warning("Buổi %s: %s", ps.planned_start.isoformat(), exc.message)
+        except (BroadcasterError, OSError) as exc:
+            self._retry_prepare(ps, self._preparer.failed(ps, fault_cause(exc)))
+        except Exception as exc:
+            if not self._preparer.has_failed(ps.planned_start):
+                log.exception("CẢNH BÁO: chưa chuẩn bị được buổi %s", ps.planned_start.isoformat())
+            self._retry_prepare(ps, self._preparer.failed(ps, fault_cause(exc), logged=True))
+        else:
+            self._preparer.succeeded(ps.planned_start)
 
-    def _prepare(self, ps: Planned) -> _Prepared:
+    def _retry_prepare(self, ps: Planned, delay: float) -> None:
+        """Prepare again after `delay` seconds if that is still before air (the air job tries last anyway)."""
+        when = ps.planned_start
+        retry_at = self._clock.now() + timedelta(seconds=delay)
+        if retry_at >= when - timedelta(seconds=EARLY_S + self._settings.claim_wait_s):
+            return
         with self._state:
-            gate = self._prep_locks.setdefault(ps.planned_start, threading.Lock())
-        with gate:  # the prepare job and the air job may race: build once
-            return self._prepare_locked(ps)
-
-    def _prepare_locked(self, ps: Planned) -> _Prepared:
-        with self._state:
-            ready = self._prepared.get(ps.planned_start)
-        if ready is not None and ready.signature == ps.signature:
-            if _intact(ready.built):
-                return ready
-            # The file changed or vanished since it was built: build (and re-render) again.
-            log.warning("Tệp chương trình %s bị thiếu hoặc hỏng, dựng lại.", ready.built.path)
-        built = self._source.build(ps.planned_start)
-        if built is None:
-            raise PlayoutError("Buổi phát không còn tin nào.", "Không cần làm gì.")
-        if not _intact(built):
-            raise PlayoutError(
-                f"Tệp chương trình {built.path} không khớp mã kiểm tra sau khi dựng.",
-                "Kiểm tra ổ đĩa và thư mục media của đài.",
-            )
-        prepared = _Prepared(ps.signature, built, self._player.prepare(built.path))
-        with self._state:
-            old = self._prepared.pop(ps.planned_start, None)
-            self._prepared[ps.planned_start] = prepared
-        if old is not None:
-            old.playback.close()
-        return prepared
+            if self._scheduled.get(when) == ps.signature and not self._stopping.is_set():
+                self._scheduler.add_job(
+                    self._safe_prepare,
+                    "date",
+                    run_date=retry_at,
+                    args=[ps],
+                    id=f"prep-{when.isoformat()}",
+                    replace_existing=True,
+                )
 
     # -- airing -----------------------------------------------------------------------------------
     def _run_air(self, ps: Planned) -> None:
@@ -267,88 +357,107 @@ class Daemon:
             self._active.add(ps.planned_start)
         try:
             self._air(ps)
-        except Exception:
+        except Exception as exc:
             log.exception("Lỗi khi phát buổi %s", ps.planned_start.isoformat())
+            # Airings already settled are skipped by the database: this only covers what was not.
+            try:
+                self._settle_unaired(ps, f"lỗi trong trạm phát: {fault_cause(exc)}", Outcome.FAILED)
+            except Exception:
+                log.exception("Không ghi được nhật ký buổi %s", ps.planned_start.isoformat())
         finally:
+            self._preparer.done(ps.planned_start)
             with self._state:
                 self._threads.discard(thread)
                 self._active.discard(ps.planned_start)
-                self._prep_locks.pop(ps.planned_start, None)
                 if self._scheduled.get(ps.planned_start) == ps.signature:
                     self._scheduled.pop(ps.planned_start, None)
 
     def _air(self, ps: Planned) -> None:
         if self._stopping.is_set():
             return
-        trigger = session_trigger(ps.session_code, ps.priority)
+        when = ps.planned_start
         try:
-            prepared = self._prepare(ps)
-        except BroadcasterError as exc:
-            log.error("CẢNH BÁO: không phát được buổi %s: %s", ps.planned_start.isoformat(), exc.one_line())
-            self._log_missed(ps, f"không dựng được chương trình: {exc.one_line()}", Outcome.FAILED)
+            prepared = self._preparer.prepare(ps)
+        except ClaimLost as exc:
+            log.warning("Không phát buổi %s: %s", when.isoformat(), exc.message)
             return
-        built = prepared.built
-        self._wait_until(ps.planned_start)
-        emergency = ps.priority is Priority.EMERGENCY
+        except Unwritable as exc:
+            log.error("CẢNH BÁO: không phát buổi %s: %s (%s)", when.isoformat(), NO_CLAIM_NOTE, exc.message)
+            self._settle_unaired(ps, f"{NO_CLAIM_NOTE}: {exc.message}", Outcome.FAILED)
+            return
+        except (BroadcasterError, OSError) as exc:
+            cause = fault_cause(exc)
+            log.error("CẢNH BÁO: không phát được buổi %s: %s", when.isoformat(), cause)
+            self._settle_unaired(ps, f"không dựng được chương trình: {cause}", Outcome.FAILED)
+            return
+        # The on-air state is written now and put in place by a rename at the start (no write then).
+        token = self._preparer.token(when)
+        items = [item_to_json(i) for i in prepared.built.items]
+        on_air_record = {**self._preparer.meta(ps), "state": ON_AIR, "token": token, "items": items}
+        self._journal.stage(when, {**on_air_record, "started_at": when.isoformat()})
+        self._wait_until(when)
         cut = None
-        if emergency:
+        if ps.priority is Priority.EMERGENCY:
             cut = self._preempt()
         else:
-            self._wait_for_air(ps.planned_start)
+            self._wait_for_air(when)
         now = self._clock.now()
-        if not self._allowed(now, built.duration_s, ps.priority):
-            self._record(
-                missed_entries(
-                    built.items,
-                    planned_start=ps.planned_start,
-                    session_code=ps.session_code,
-                    reason="ngoài khung giờ cho phép",
-                    outcome=Outcome.SKIPPED,
-                    trigger=trigger,
-                )
-            )
-            return
-        if (now - ps.planned_start) > self._settings.grace:
-            self._log_missed(ps, "quá thời gian cho phép phát muộn")
+        reason = None
+        if not self._allowed(now, prepared.built.duration_s, ps.priority):
+            reason, outcome = "ngoài khung giờ cho phép", Outcome.SKIPPED
+        elif (now - when) > self._settings.grace:
+            reason, outcome = "quá thời gian cho phép phát muộn", Outcome.MISSED
+        if reason is not None:
+            self._journal.discard_staged(when)
+            self._settle_unaired(ps, reason, outcome)
             return
         with self._state:
-            self._prepared.pop(ps.planned_start, None)
             if self._stopping.is_set():
-                prepared.playback.close()
-                return
-            on_air = _OnAir(ps.planned_start, ps.priority, prepared.playback)
+                self._journal.discard_staged(when)
+                return  # stop() closes it and gives the claim back
+            self._preparer.take(when)
+            on_air = OnAir(when, ps.priority, prepared.playback)
             self._on_air = on_air
+        try:
+            self._play(ps, prepared, on_air_record)
+        finally:
+            with self._state:
+                self._on_air = None
+            on_air.settled.set()
+        if cut is not None:
+            self._resume_after(cut)
+
+    def _play(self, ps: Planned, prepared: Prepared, on_air_record: dict[str, Any]) -> None:
+        """Start the player, wait for it, and settle what played (the journal marks it on air first)."""
+        when, built = ps.planned_start, prepared.built
+        trigger = session_trigger(ps.session_code, ps.priority)
+        # In place before the start: a kill from here on is logged as interrupted, never aired again.
+        self._journal.activate(when)
         try:
             started = prepared.playback.start()
         except BroadcasterError as exc:
-            with self._state:
-                self._on_air = None
             prepared.playback.close()
-            log.error("CẢNH BÁO: không phát được buổi %s: %s", ps.planned_start.isoformat(), exc.one_line())
-            self._log_missed(ps, f"bộ phát lỗi: {exc.one_line()}", Outcome.FAILED)
+            log.error("CẢNH BÁO: không phát được buổi %s: %s", when.isoformat(), exc.one_line())
+            self._settle_unaired(ps, f"bộ phát lỗi: {exc.one_line()}", Outcome.FAILED, built.items)
             return
-        self._journal.write(
-            ps.planned_start,
-            {
-                "session_code": ps.session_code,
-                "started_at": started.isoformat(),
-                "priority": ps.priority.value,
-                "player": self._player.name,
-                "spans": {str(item.airing_id): item.spans for item in built.items},
-            },
-        )
-        journal = self._journal.path_for(ps.planned_start)
+        journal = self._journal.write(when, {**on_air_record, "started_at": started.isoformat()})
         result = None
-        while result is None:
-            result = prepared.playback.wait(timeout=0.5)
-            journal.touch()  # heartbeat: after a kill, its mtime bounds how much played
-            if result is None and self._stopping.is_set():
+        try:
+            while result is None:
+                result = prepared.playback.wait(timeout=0.5)
+                journal.touch()  # heartbeat: after a kill, its mtime bounds how much played
+                if result is None and self._stopping.is_set():
+                    result = prepared.playback.stop()
+        finally:
+            if result is None:  # the player itself raised: cut it and log what it reports
                 result = prepared.playback.stop()
+            prepared.playback.close()
         with self._state:
-            self._on_air = None
-            preempted = ps.planned_start in self._preempted
-            self._preempted.discard(ps.planned_start)
-        prepared.playback.close()
+            self._on_air = None  # the output is free: an emergency waiting for it starts now
+            preempted = when in self._preempted
+            self._preempted.discard(when)
+        if result.error:
+            log.error("CẢNH BÁO: buổi %s: %s", when.isoformat(), result.error)
         played = Played(result.started_at, result.ended_at, result.played_s, result.completed, result.error)
         if result.completed:
             note = self._settings.note
@@ -357,21 +466,48 @@ class Daemon:
         entries = item_entries(
             built.items,
             played,
-            planned_start=ps.planned_start,
+            planned_start=when,
             trigger=trigger,
             session_code=ps.session_code,
             player=self._player.name,
             note=note,
         )
-        self._record(entries)
-        journal.unlink(missing_ok=True)
+        self._settle(ps, entries)
         if preempted:
             self._keep_for_resume(entries)
-        on_air.settled.set()
-        if cut is not None:
-            self._resume_after(cut)
 
-    def _preempt(self) -> _OnAir | None:
+    def _settle(self, ps: Planned, entries: Sequence[AsRunEntry]) -> None:
+        when = ps.planned_start
+        self._settler.settle(when, entries, self._preparer.token(when), self._preparer.meta(ps))
+
+    def _settle_unaired(
+        self, ps: Planned, reason: str, outcome: Outcome, items: Sequence[ItemSpan] | None = None
+    ) -> None:
+        """Log a programme that did not air (missed, skipped, failed) with its true cause."""
+        prepared = self._preparer.take(ps.planned_start)
+        if prepared is not None:
+            prepared.playback.close()
+            items = items or prepared.built.items
+        if items is None:
+            try:
+                items = self._source.unbuilt(ps.planned_start)
+            except BroadcasterError as exc:
+                log.error(
+                    "Không đọc được buổi %s để ghi nhật ký: %s", ps.planned_start.isoformat(), exc.one_line()
+                )
+                return
+        trigger = session_trigger(ps.session_code, ps.priority)
+        entries = missed_entries(
+            items,
+            planned_start=ps.planned_start,
+            session_code=ps.session_code,
+            reason=reason,
+            outcome=outcome,
+            trigger=trigger,
+        )
+        self._settle(ps, entries)
+
+    def _preempt(self) -> OnAir | None:
         """An emergency is due: cut what is on air now and wait until the output is free."""
         with self._state:
             on_air = self._on_air
@@ -400,7 +536,7 @@ class Daemon:
         with self._state:
             self._resume.extend(ids)
 
-    def _resume_after(self, cut: _OnAir) -> None:
+    def _resume_after(self, cut: OnAir) -> None:
         """After an emergency: queue the cut programme again (by the resume policy) and re-sync."""
         cut.settled.wait(timeout=30)  # its rows, and what it left to resume, are written by then
         with self._state:
@@ -425,46 +561,3 @@ class Daemon:
             time.sleep(remaining - 0.003)
         while self._clock.monotonic() < deadline:
             pass  # the last few milliseconds on the monotonic clock, not the scheduler's
-
-    def _record(self, entries: Sequence[AsRunEntry]) -> None:
-        if entries:
-            self.aired.extend(self._source.record(entries, self._clock.now()))
-
-    def _log_missed(self, ps: Planned, reason: str, outcome: Outcome = Outcome.MISSED) -> None:
-        items = self._source.unbuilt(ps.planned_start)
-        self._record(
-            missed_entries(
-                items,
-                planned_start=ps.planned_start,
-                session_code=ps.session_code,
-                reason=reason,
-                outcome=outcome,
-                trigger=session_trigger(ps.session_code, ps.priority),
-            )
-        )
-
-    # -- journal: survive kill -9 mid-airing -----------------------------------------------------
-    def _recover_journal(self) -> None:
-        """A programme was on air when the daemon died: log it as interrupted, played until the kill."""
-        for rec in self._journal.leftovers():
-            items = [
-                dataclasses.replace(item, spans=rec.spans[item.airing_id])
-                if item.airing_id in rec.spans
-                else item
-                for item in self._source.unbuilt(rec.planned_start)
-            ]
-            played_s = max(0.0, (rec.died_at - rec.started_at).total_seconds())
-            played = Played(rec.started_at, rec.died_at, played_s, False, None)
-            priority = Priority(rec.priority) if rec.priority in set(Priority) else Priority.NORMAL
-            self._record(
-                item_entries(
-                    items,
-                    played,
-                    planned_start=rec.planned_start,
-                    trigger=session_trigger(rec.session_code, priority),
-                    session_code=rec.session_code,
-                    player=rec.player,
-                    note="trạm phát dừng đột ngột khi đang phát",
-                )
-            )
-            rec.path.unlink(missing_ok=True)

@@ -6,7 +6,7 @@ Rules (stated here because inspectors will ask):
   row always adds its played minutes, and counts as an airing only if at least
   `CountingRules.min_played_fraction` of the clip played (default 0.5, i.e. half of the bulletin was
   heard). FAILED, MISSED and SKIPPED rows add nothing; failed and missed are reported in their columns.
-* Rows are placed in periods by the local date (station zone, Asia/Ho_Chi_Minh) of their actual start,
+* Rows are placed in periods by the local date (in the station's zone, passed in) of their actual start,
   or of their planned start when they never started. Weeks are ISO weeks (Monday first).
 * Targets in a period are judged over the days the campaign is active in it. A period cut by the
   campaign's start or end (e.g. a campaign starting on a Wednesday) is flagged `partial` and its
@@ -32,12 +32,11 @@ from itertools import pairwise
 
 from broadcaster.domain import AsRunRecord, Campaign, Outcome, Target
 from broadcaster.errors import InputError
+from broadcaster.planning.calendar import local_day
 from broadcaster.reports.periods import (
-    STATION_ZONE,
     Period,
     PeriodKind,
     full_iso_weeks,
-    local_date,
     months_overlapping,
     period_containing,
     periods_overlapping,
@@ -116,7 +115,7 @@ def counted_minutes(record: AsRunRecord) -> float:
 def record_day(record: AsRunRecord, zone: tzinfo) -> date | None:
     """The local date a row belongs to: actual start, else planned start, else None."""
     instant = record.actual_start or record.planned_start
-    return local_date(instant, zone) if instant is not None else None
+    return local_day(instant, zone) if instant is not None else None
 
 
 def period_targets(target: Target, kind: PeriodKind, first: date, last: date) -> PeriodTargets:
@@ -166,12 +165,12 @@ def compliance_report(
     now: datetime,
     first: date | None = None,
     last: date | None = None,
-    zone: tzinfo = STATION_ZONE,
+    zone: tzinfo,
     rules: CountingRules | None = None,
 ) -> ComplianceReport:
     """Per-period compliance of one campaign over [first, last] (default: its whole period up to now)."""
     rules = rules or CountingRules()
-    today = local_date(now, zone)
+    today = local_day(now, zone)
     first, last = report_range(campaign, first, last, today)
     own = [r for r in records if r.campaign_code == campaign.code]
     dated = [(d, r) for r in own if (d := record_day(r, zone)) is not None]
@@ -299,7 +298,7 @@ def due(
     planned: Mapping[str, Sequence[datetime]],
     *,
     now: datetime,
-    zone: tzinfo = STATION_ZONE,
+    zone: tzinfo,
     rules: CountingRules | None = None,
 ) -> list[DueItem]:
     """Campaigns still short of this week's or month's target, or close to their gap limit, at `now`.
@@ -308,7 +307,7 @@ def due(
     At-risk items (fewer planned than needed) come first, then the nearest deadline.
     """
     rules = rules or CountingRules()
-    today = local_date(now, zone)
+    today = local_day(now, zone)
     rows = list(records)
     items: list[DueItem] = []
     for campaign in campaigns:

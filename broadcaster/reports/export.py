@@ -14,7 +14,6 @@ from broadcaster import labels
 from broadcaster.domain import AsRunRecord
 from broadcaster.errors import InputError
 from broadcaster.reports.compliance import ComplianceReport, DueItem
-from broadcaster.reports.periods import STATION_ZONE
 
 Language = Literal["vi", "en"]
 
@@ -96,7 +95,7 @@ def write_asrun_csv(
     records: Iterable[AsRunRecord],
     out: TextIO,
     *,
-    zone: tzinfo = STATION_ZONE,
+    zone: tzinfo,
     language: Language = "vi",
 ) -> int:
     """Write a BOM, a header and one line per row to a text stream opened with newline=""; returns rows."""
@@ -112,9 +111,7 @@ def write_asrun_csv(
     return count
 
 
-def asrun_csv(
-    records: Iterable[AsRunRecord], *, zone: tzinfo = STATION_ZONE, language: Language = "vi"
-) -> bytes:
+def asrun_csv(records: Iterable[AsRunRecord], *, zone: tzinfo, language: Language = "vi") -> bytes:
     """The whole CSV export as UTF-8 bytes starting with a BOM, CRLF line ends (as Excel expects)."""
     buffer = io.StringIO(newline="")
     write_asrun_csv(records, buffer, zone=zone, language=language)
@@ -155,7 +152,7 @@ def asrun_dict(record: AsRunRecord, zone: tzinfo) -> dict[str, object]:
 def asrun_json(
     records: Iterable[AsRunRecord],
     *,
-    zone: tzinfo = STATION_ZONE,
+    zone: tzinfo,
     signed_head: dict[str, object] | None = None,
 ) -> str:
     """The JSON export: {"timezone", "signed_head", "rows"}, UTF-8 text kept readable (no \\u escapes).
@@ -208,7 +205,7 @@ def compliance_dict(report: ComplianceReport) -> dict[str, object]:
     }
 
 
-def due_dict(item: DueItem, zone: tzinfo = STATION_ZONE) -> dict[str, object]:
+def due_dict(item: DueItem, zone: tzinfo) -> dict[str, object]:
     """A due item as a JSON-ready dict, with its Vietnamese description."""
     return {
         "campaign": item.campaign_code,

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import calendar
 import enum
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from broadcaster.errors import InputError
-
-STATION_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+from broadcaster.planning.calendar import local_midnight, month_bounds, week_bounds
 
 _ROMAN = ("I", "II", "III", "IV")
 
@@ -55,11 +52,11 @@ class Period:
 
     def start_instant(self, zone: tzinfo) -> datetime:
         """Local midnight at the start of the period, as an aware datetime."""
-        return datetime.combine(self.start, time(0), zone)
+        return local_midnight(self.start, zone)
 
     def end_instant(self, zone: tzinfo) -> datetime:
         """Local midnight after the last day (exclusive end), as an aware datetime."""
-        return datetime.combine(self.end + timedelta(days=1), time(0), zone)
+        return local_midnight(self.end + timedelta(days=1), zone)
 
 
 def parse_kind(text: str) -> PeriodKind:
@@ -76,18 +73,13 @@ def parse_kind(text: str) -> PeriodKind:
 def period_containing(kind: PeriodKind, day: date) -> Period:
     """The period of this kind that contains the local date `day`."""
     if kind is PeriodKind.WEEK:
-        start = day - timedelta(days=day.weekday())
-        return Period(kind, start, start + timedelta(days=6))
+        return Period(kind, *week_bounds(day))
     if kind is PeriodKind.MONTH:
-        return Period(kind, day.replace(day=1), day.replace(day=_month_days(day.year, day.month)))
+        return Period(kind, *month_bounds(day))
     if kind is PeriodKind.QUARTER:
         first_month = 3 * ((day.month - 1) // 3) + 1
-        last_month = first_month + 2
-        return Period(
-            kind,
-            date(day.year, first_month, 1),
-            date(day.year, last_month, _month_days(day.year, last_month)),
-        )
+        _, last = month_bounds(date(day.year, first_month + 2, 1))
+        return Period(kind, date(day.year, first_month, 1), last)
     return Period(kind, date(day.year, 1, 1), date(day.year, 12, 31))
 
 
@@ -115,17 +107,3 @@ def full_iso_weeks(first: date, last: date) -> int:
     monday = first + timedelta(days=(7 - first.weekday()) % 7)
     days = (last - monday).days + 1
     return max(0, days // 7)
-
-
-def local_date(instant: datetime, zone: tzinfo) -> date:
-    """The calendar date of an aware instant in the station's zone."""
-    if instant.tzinfo is None:
-        raise InputError(
-            "Thời điểm thiếu múi giờ trong nhật ký phát sóng.",
-            "Nhật ký phải lưu thời điểm UTC có múi giờ; kiểm tra dữ liệu nguồn.",
-        )
-    return instant.astimezone(zone).date()
-
-
-def _month_days(year: int, month: int) -> int:
-    return calendar.monthrange(year, month)[1]

@@ -10,7 +10,7 @@ from broadcaster import labels
 from broadcaster.domain import AsRunRecord
 from broadcaster.reports.compliance import ComplianceReport, PeriodCompliance
 from broadcaster.reports.export import format_hms
-from broadcaster.reports.periods import STATION_ZONE, Period, PeriodKind
+from broadcaster.reports.periods import Period, PeriodKind
 
 COMPLIANCE_HEADER: tuple[str, ...] = (
     "Kỳ",
@@ -65,7 +65,7 @@ class ComplianceDocument:
     reports: tuple[ComplianceReport, ...]
     weekly: tuple[ComplianceReport, ...] = ()
     intro: str = ""
-    zone_name: str = "Asia/Ho_Chi_Minh"
+    zone_name: str = field(kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class ProgrammeLogDocument:
     station_name: str
     week: Period
     records: tuple[AsRunRecord, ...]
-    zone: tzinfo = field(default=STATION_ZONE)
+    zone: tzinfo
 
 
 def date_line(place: str, day: date) -> str:

@@ -9,9 +9,10 @@ from functools import lru_cache
 from itertools import accumulate, pairwise
 
 from broadcaster.domain import AsRunRecord, Campaign, Outcome, Target
+from broadcaster.planning.calendar import local_day
 from broadcaster.reports import compliance as comp
 from broadcaster.reports.compliance import ComplianceReport, CountingRules, PeriodCompliance
-from broadcaster.reports.periods import Period, PeriodKind, local_date, periods_overlapping
+from broadcaster.reports.periods import Period, PeriodKind, periods_overlapping
 
 # Per-day metrics, in this order, in a DaySeries and in the SQL aggregate of services.reporting.
 METRICS = ("airings", "played_ms", "interrupted", "missed", "failed", "skipped")
@@ -113,7 +114,7 @@ def report_from_series(
 ) -> ComplianceReport:
     """The same report as compliance.compliance_report, computed from per-day totals (tested equal)."""
     rules = rules or CountingRules()
-    today = local_date(now, zone)
+    today = local_day(now, zone)
     first, last = comp.report_range(campaign, first, last, today)
     days, prefix = series.days, series.prefix()
     # Gaps as in compliance.gaps: between counted days, from the campaign's first day to min(end, today).

@@ -23,8 +23,8 @@ Dates are TOML dates (2023-03-16) or ISO strings. A file with any problem is rej
 problem is collected and raised at once as `ScheduleValidationError`, each naming file, line, key path,
 the reason and what to do, in Vietnamese.
 
-Key lines are found by `schedule_locate`, values are read by `schedule_check`, and the `[station]`,
-`[[session]]` and `[[exception]]` tables by `schedule_station`; this module reads the rest and ties it up.
+Key lines are found by `schedules.locate`, values are read by `schedules.check`, and the `[station]`,
+`[[session]]` and `[[exception]]` tables by `schedules.station`; this module reads the rest and ties it up.
 """
 
 from __future__ import annotations
@@ -39,9 +39,9 @@ from typing import Any
 
 from broadcaster.domain import BulletinSpec, Campaign, Role, Station, Target
 from broadcaster.errors import ScheduleFileError
-from broadcaster.schedule_check import MISSING, USER_NAME, Checker, Problem, syntax_problem, tidy
-from broadcaster.schedule_locate import Locator
-from broadcaster.schedule_station import check_overlaps, read_exception, read_session, read_station
+from broadcaster.schedules.check import MISSING, USER_NAME, Checker, Problem, syntax_problem, tidy
+from broadcaster.schedules.locate import Locator
+from broadcaster.schedules.station import check_overlaps, read_exception, read_session, read_station
 
 __all__ = [
     "Problem",

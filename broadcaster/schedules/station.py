@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from broadcaster.domain import ExceptionKind, ScheduleException, SessionRule, TimeWindow
-from broadcaster.schedule_check import MISSING, Checker, hhmm
+from broadcaster.schedules.check import MISSING, Checker, hhmm
 
 _STATION = ("code", "name", "ward", "timezone", "ident", "allowed_hours")
 _SESSION = ("code", "name", "weekdays", "start", "max_minutes", "valid_from", "valid_to")

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import CompoundSelect, Select, func, select, union_all
 from sqlalchemy.orm import Session
 
 from broadcaster.domain import AsRunRecord, Outcome, Priority, Trigger
 from broadcaster.store.models import AsRunRow, BulletinRow, StationRow
+
+_Ts = TypeVarTuple("_Ts")
 
 _RECORD_COLUMNS = (
     AsRunRow.id,
@@ -34,9 +35,21 @@ _RECORD_COLUMNS = (
 )
 
 
-def station_zone(station: StationRow) -> ZoneInfo:
-    """The station's time zone."""
-    return ZoneInfo(station.timezone)
+def anchored(q: Select[*_Ts], start: datetime | None, end: datetime | None = None) -> CompoundSelect[*_Ts]:
+    """`q` (over as_run, with its station) kept to rows whose actual, else planned, start is in [start, end).
+
+    The same rows as a filter on coalesce(actual_start, planned_start), which no index serves: the aired
+    rows are a range of the (station_id, actual_start) index, the rows that never started its NULL part.
+    """
+    aired, unaired = q.where(AsRunRow.actual_start.is_not(None)), q.where(AsRunRow.actual_start.is_(None))
+    if start is not None:
+        aired, unaired = (
+            aired.where(AsRunRow.actual_start >= start),
+            unaired.where(AsRunRow.planned_start >= start),
+        )
+    if end is not None:
+        aired, unaired = aired.where(AsRunRow.actual_start < end), unaired.where(AsRunRow.planned_start < end)
+    return union_all(aired, unaired)
 
 
 def superseded_ids(session: Session, station_ids: Sequence[int] | None = None) -> set[int]:

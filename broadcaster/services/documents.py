@@ -16,9 +16,10 @@ from broadcaster import airlog, labels
 from broadcaster.domain import Role
 from broadcaster.errors import InputError
 from broadcaster.files import write_atomic
+from broadcaster.planning.calendar import local_day, station_zone
 from broadcaster.reports.compliance import ComplianceReport, CountingRules
 from broadcaster.reports.export import BOM
-from broadcaster.reports.periods import PeriodKind, local_date, period_containing
+from broadcaster.reports.periods import PeriodKind, period_containing
 from broadcaster.reports.printable import (
     ComplianceDocument,
     Letterhead,
@@ -26,7 +27,7 @@ from broadcaster.reports.printable import (
     verdict_text,
     vn_number,
 )
-from broadcaster.services.reporting import compliance_reports, load_records, station_zone
+from broadcaster.services.reporting import compliance_reports, load_records
 from broadcaster.store.models import StationRow, UserRow
 
 __all__ = [
@@ -102,7 +103,7 @@ def compliance_document(
     )
     return ComplianceDocument(
         letterhead=letterhead(
-            session, station, issued_on=local_date(now, station_zone(station)), place=place, number=number
+            session, station, issued_on=local_day(now, station_zone(station)), place=place, number=number
         ),
         station_name=station.name,
         subject=f"Kết quả phát sóng tuyên truyền theo {labels.period_kind(kind)}, từ ngày {start:%d/%m/%Y} "
@@ -122,7 +123,7 @@ def programme_log_document(
     week = period_containing(PeriodKind.WEEK, week_of)
     records = load_records(session, station, start=week.start_instant(zone), end=week.end_instant(zone))
     return ProgrammeLogDocument(
-        letterhead=letterhead(session, station, issued_on=local_date(now, zone), place=place, number=number),
+        letterhead=letterhead(session, station, issued_on=local_day(now, zone), place=place, number=number),
         station_name=station.name,
         week=week,
         records=tuple(records),

@@ -8,9 +8,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broadcaster import fill, planning
+from broadcaster import planning
 from broadcaster.domain import BulletinStatus, Outcome, Priority, Role, Station
 from broadcaster.errors import InputError
+from broadcaster.planning import fill
 from broadcaster.services import bulletins, queue
 from broadcaster.services.stations import campaigns_domain, station_domain
 from broadcaster.services.users import require_role
@@ -96,13 +97,12 @@ def fill_range(
 ) -> FillOutcome:
     """Propose bulletins for local dates start..end so campaigns meet their targets; queue them if `apply`."""
     require_role(session, actor, Role.OPERATOR)
-    if end < start:
-        raise InputError("Ngày kết thúc trước ngày bắt đầu.", "Đổi lại --from và --to.")
+    planning.check_day_order(start, end, "Đổi lại --from và --to.")
     if (end - start).days > 92:
         raise InputError("Khoảng ngày quá dài để xếp lịch tự động.", "Xếp tối đa ba tháng mỗi lần.")
     station = station_domain(session, station_row)
     campaigns = campaigns_domain(session, station_row.id)
-    lo, hi = queue.local_window(planning.station_zone(station), start, end)
+    lo, hi = planning.local_window(planning.station_zone(station), start, end)
     longest_gap = max((c.target.max_gap_days or 0 for c in campaigns), default=0)
     since = lo - HISTORY_MARGIN - timedelta(days=longest_gap)
     result = fill.fill(

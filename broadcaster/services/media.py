@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from broadcaster.audio.loudness import LoudnessTarget, OutputFormat, measure, normalize
 from broadcaster.errors import AudioError, InputError
-from broadcaster.files import file_sha256
+from broadcaster.files import file_sha256, replacing
 from broadcaster.store.models import RenderRow, RevisionRow
 
 if TYPE_CHECKING:  # the TTS chain (gTTS, requests) is only needed by whoever passes a Renderer in
@@ -160,6 +160,37 @@ def ensure_render(
     return row
 
 
+def ensure_revision_render(
+    session: Session,
+    revision_id: int,
+    renderer: Renderer,
+    settings: MediaSettings,
+    *,
+    now: datetime,
+    upgrade: bool = False,
+) -> RenderRow:
+    """`ensure_render` for the revision with this id (a batch job holds ids across its transactions)."""
+    revision = session.get_one(RevisionRow, revision_id)
+    return ensure_render(session, revision, renderer, settings, now=now, upgrade=upgrade)
+
+
+def render_summary(render: RenderRow, first_engine: str | None) -> dict[str, object]:
+    """A render as the front ends show it: engine, voice, loudness, file, and whether it is whole."""
+    return {
+        "kind": render.kind,
+        "engine": render.engine,
+        "voice": render.voice,
+        "duration_s": round(render.duration_s, 2),
+        "integrated_lufs": render.integrated_lufs,
+        "true_peak_dbtp": render.true_peak_dbtp,
+        "sha256": render.sha256,
+        "path": render.path,
+        "created_at": render.created_at,
+        "intact": is_intact(render),
+        "fallback": first_engine is not None and on_fallback(render, first_engine),
+    }
+
+
 def _recording_render(session: Session, revision: RevisionRow) -> RenderRow:
     """The stored recording of a recording revision; it cannot be remade, so loss is an error."""
     row = current_render(session, revision, "recording")
@@ -185,13 +216,8 @@ def check_output_name(out: Path, fmt: OutputFormat) -> None:
 def write_preview(src: Path, out: Path, fmt: OutputFormat) -> Path:
     """Copy air audio to the officer's file atomically (temp file beside it, then rename)."""
     check_output_name(out, fmt)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.part")
-    try:
+    with replacing(out) as tmp:
         shutil.copyfile(src, tmp)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
     return out
 
 
@@ -242,9 +268,16 @@ def add_recording_render(
     return row
 
 
-def prerender(spoken_texts: list[str], renderer: Renderer, settings: MediaSettings, workers: int = 2) -> None:
+def prerender(
+    spoken_texts: list[str],
+    renderer: Renderer,
+    settings: MediaSettings,
+    workers: int = 2,
+    *,
+    upgrade: bool = False,
+) -> None:
     """Render and normalise many texts in parallel (ffmpeg and the engines run as subprocesses)."""
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(lambda text: render_spoken(text, renderer, settings), spoken_texts))
+        list(pool.map(lambda text: render_spoken(text, renderer, settings, upgrade=upgrade), spoken_texts))

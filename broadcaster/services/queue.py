@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from broadcaster import labels, planning
-from broadcaster.domain import Priority, Role, SessionOccurrence, Station
+from broadcaster.domain import EMERGENCY_SESSION, MANUAL_SESSION, Priority, Role, SessionOccurrence, Station
 from broadcaster.errors import InputError, InvalidStateError, NotFoundError, PlanningError
-from broadcaster.playout.asrun import EMERGENCY_SESSION, MANUAL_SESSION
+
+# Re-exported: the web console's schedule views call queue.local_window; new code uses planning's.
+from broadcaster.planning.calendar import local_window as local_window
 from broadcaster.services import audit, bulletins
 from broadcaster.services.users import require_role
 from broadcaster.services.withdrawals import REASON_UNQUEUED
@@ -22,6 +23,14 @@ from broadcaster.store import db
 from broadcaster.store.models import AiringRow, BulletinRow, CampaignRow, RevisionRow, StationRow
 
 DurationOf = Callable[[RevisionRow], float]
+
+
+@dataclass(frozen=True)
+class Lengths:
+    """How long a station's programmes run: the frame around the items and each revision's air seconds."""
+
+    shape: planning.ProgrammeShape
+    duration_of: DurationOf
 
 
 @dataclass(frozen=True)
@@ -222,11 +231,6 @@ def plan_view(
     return out
 
 
-def local_window(zone: ZoneInfo, start: date, end: date) -> tuple[datetime, datetime]:
-    """UTC instants bounding local dates start..end inclusive."""
-    return planning.to_utc(zone, start, time(0)), planning.to_utc(zone, end + timedelta(days=1), time(0))
-
-
 def sessions_with_items(items: Sequence[PlannedItem]) -> dict[datetime, list[PlannedItem]]:
     """Group plan items by session start."""
     grouped: dict[datetime, list[PlannedItem]] = {}
@@ -334,54 +338,3 @@ def move(
         position=index + 1,
     )
     return row
-
-
-@dataclass(frozen=True)
-class SessionView:
-    """One session of a day: its items and the programme's expected length against the session's limit."""
-
-    start: datetime
-    session_code: str
-    name: str
-    max_s: float | None
-    items: list[PlannedItem]
-    total_s: float
-
-    @property
-    def over_s(self) -> float:
-        """Seconds the programme runs past the session's limit (0 when it fits)."""
-        return max(0.0, self.total_s - self.max_s) if self.max_s is not None else 0.0
-
-
-def day_view(
-    session: Session,
-    station_row: StationRow,
-    station: Station,
-    day: date,
-    *,
-    shape: planning.ProgrammeShape,
-    duration_of: DurationOf,
-) -> list[SessionView]:
-    """A local day's sessions (recurring, extra and manual) with their items and expected lengths."""
-    lo, hi = local_window(planning.station_zone(station), day, day)
-    items = sessions_with_items(plan_view(session, station_row, lo, hi, duration_of))
-    views = []
-    for occ in planning.occurrences(station, day, day):
-        queued = items.pop(occ.start, [])
-        limit = occ.max_length.total_seconds()
-        views.append(_view(occ.start, occ.session_code, occ.name, limit, queued, shape))
-    for when, queued in items.items():  # play-now, demo and resumed programmes have no recurring session
-        views.append(_view(when, queued[0].session_code, "", None, queued, shape))
-    return sorted(views, key=lambda v: v.start)
-
-
-def _view(
-    start: datetime,
-    code: str,
-    name: str,
-    max_s: float | None,
-    items: list[PlannedItem],
-    shape: planning.ProgrammeShape,
-) -> SessionView:
-    total = planning.programme_length(shape, [i.duration_s or 0.0 for i in items])
-    return SessionView(start, code, name, max_s, items, total)

@@ -7,21 +7,23 @@ the per-day series arithmetic in reports.series.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broadcaster import airlog
-from broadcaster.domain import Campaign, Outcome, Role, Target
+from broadcaster.domain import Campaign, Outcome, Role
 from broadcaster.errors import InputError, NotFoundError
+from broadcaster.planning.calendar import local_day, station_zone
 from broadcaster.reports import compliance as comp
 from broadcaster.reports.compliance import ComplianceReport, CountingRules, DueItem
-from broadcaster.reports.periods import PeriodKind, local_date
+from broadcaster.reports.periods import PeriodKind, period_containing
 from broadcaster.reports.series import METRICS, DaySeries, Series, record_metrics, report_from_series
 from broadcaster.services import audit
-from broadcaster.services.asrun_records import load_records, station_zone, superseded_ids
+from broadcaster.services.asrun_records import anchored, load_records, superseded_ids
 from broadcaster.services.day_totals import day_series
+from broadcaster.services.stations import campaigns_of
 from broadcaster.services.users import require_role
 from broadcaster.store.models import (
     AiringRow,
@@ -29,7 +31,6 @@ from broadcaster.store.models import (
     BulletinRow,
     CampaignRow,
     StationRow,
-    TargetRow,
 )
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "day_series",
     "district_compliance",
     "due_items",
+    "due_window_start",
     "load_records",
     "planned_airings",
     "record_metrics",
@@ -66,7 +68,9 @@ def correct(
     """Append a correction of one as-run row (operator or leader); reports then use the newest one."""
     user = require_role(session, actor, Role.OPERATOR, Role.LEADER)
     if not reason.strip():
-        raise InputError("Thiếu lý do đính chính.", 'Thêm --reason "lý do" (ai, vì sao, căn cứ nào).')
+        raise InputError(
+            "Thiếu lý do đính chính.", 'Thêm --reason "lý do" (ai, vì sao, căn cứ nào).', field="reason"
+        )
     original = session.get(AsRunRow, row_id)
     if original is None:
         raise NotFoundError(f"Không có dòng nhật ký id={row_id}.", "Xem id bằng 'broadcaster log list'.")
@@ -87,44 +91,14 @@ def correct(
     return row
 
 
-def _campaign(row: CampaignRow, t: TargetRow | None) -> Campaign:
-    target = (
-        Target(t.min_airings_per_week, t.min_airings_per_month, t.min_minutes_per_month, t.max_gap_days)
-        if t
-        else Target()
-    )
-    return Campaign(
-        code=row.code,
-        title=row.title,
-        plan_ref=row.plan_ref,
-        period_start=row.period_start,
-        period_end=row.period_end,
-        topics=tuple(row.topics),
-        agencies=tuple(row.agencies),
-        target=target,
-        integrates=tuple(row.integrates),
-    )
-
-
-def _campaigns(
-    session: Session, station_ids: Sequence[int], code: str | None = None
-) -> list[tuple[int, Campaign]]:
-    """(station id, campaign) with targets, in one query (not one per station and campaign)."""
-    q = select(CampaignRow, TargetRow).outerjoin(TargetRow, TargetRow.campaign_id == CampaignRow.id)
-    q = q.where(CampaignRow.station_id.in_(station_ids)).order_by(CampaignRow.station_id, CampaignRow.code)
-    if code is not None:
-        q = q.where(CampaignRow.code == code)
-    return [(c.station_id, _campaign(c, t)) for c, t in session.execute(q)]
-
-
 def station_campaigns(session: Session, station: StationRow) -> list[Campaign]:
     """Every campaign of the station with its targets (possibly none), in one query."""
-    return [c for _, c in _campaigns(session, [station.id])]
+    return [c for _, c in campaigns_of(session, [station.id])]
 
 
 def select_campaigns(session: Session, station: StationRow, codes: Sequence[str] | None) -> list[Campaign]:
     """The station's campaigns named by `codes` (None, [] or ["all"]: every campaign)."""
-    campaigns = [c for _, c in _campaigns(session, [station.id])]
+    campaigns = [c for _, c in campaigns_of(session, [station.id])]
     if not codes or list(codes) == ["all"]:
         if not campaigns:
             raise NotFoundError(f"Đài {station.code} chưa có chiến dịch nào.", "Nhập lịch có [[campaign]].")
@@ -181,7 +155,7 @@ def district_compliance(
     """One campaign code across every station that runs it: one aggregate query, one report per station."""
     rules = rules or CountingRules()
     stations = {st.id: st for st in session.scalars(select(StationRow).order_by(StationRow.code))}
-    campaigns = dict(_campaigns(session, list(stations), campaign_code))
+    campaigns = dict(campaigns_of(session, list(stations), campaign_code))
     running = [st for st in stations.values() if st.id in campaigns]
     series = day_series(session, running, list(campaigns.values()), now=now, rules=rules)
     return [
@@ -202,13 +176,19 @@ def district_compliance(
 
 def planned_airings(session: Session, station: StationRow, now: datetime) -> dict[str, list[datetime]]:
     """Future airings per campaign code: queued, not cancelled, not yet in the as-run log."""
-    logged = select(AsRunRow.id).where(AsRunRow.airing_id == AiringRow.id).exists()
+    # One uncorrelated subquery found through the rows' start (as_run has no index on airing_id: a
+    # correlated EXISTS scanned the whole log once per future airing, 0.7 s for a year of history). An
+    # airing still ahead was logged, if at all, when it was played and then put back: within a month.
+    logged = anchored(
+        select(AsRunRow.airing_id).where(AsRunRow.station_id == station.id, AsRunRow.airing_id.is_not(None)),
+        now - timedelta(days=31),
+    )
     q = (
         select(CampaignRow.code, AiringRow.planned_start)
         .join(BulletinRow, BulletinRow.id == AiringRow.bulletin_id)
         .join(CampaignRow, CampaignRow.id == BulletinRow.campaign_id)
         .where(AiringRow.station_id == station.id, AiringRow.cancelled_at.is_(None))
-        .where(AiringRow.planned_start > now, ~logged)
+        .where(AiringRow.planned_start > now, AiringRow.id.not_in(logged))
         .order_by(AiringRow.planned_start)
     )
     out: dict[str, list[datetime]] = {}
@@ -217,16 +197,35 @@ def planned_airings(session: Session, station: StationRow, now: datetime) -> dic
     return out
 
 
+def due_window_start(campaigns: Sequence[Campaign], today: date) -> date:
+    """The first local day whose rows can change the `due` answer for these campaigns today.
+
+    The rule looks at this week, this month and the last airing within the longest allowed gap: rows
+    before all three cannot change it (a gap longer than that is already past its deadline).
+    """
+    gaps = [c.target.max_gap_days for c in campaigns if c.target.max_gap_days is not None]
+    return min(
+        period_containing(PeriodKind.WEEK, today).start,
+        period_containing(PeriodKind.MONTH, today).start,
+        today - timedelta(days=max(gaps, default=0)),
+    )
+
+
 def due_items(
     session: Session, station: StationRow, *, now: datetime, rules: CountingRules | None = None
 ) -> list[DueItem]:
     """Campaigns at risk of missing this week's or month's target, or their gap limit, at `now`."""
     zone = station_zone(station)
-    today = local_date(now, zone)
+    today = local_day(now, zone)
     campaigns = [c for c in station_campaigns(session, station) if c.active_on(today)]
     if not campaigns:
         return []
-    records = load_records(session, station, campaign_codes=[c.code for c in campaigns])
+    records = load_records(
+        session,
+        station,
+        start=datetime.combine(due_window_start(campaigns, today), time(0), zone),
+        campaign_codes=[c.code for c in campaigns],
+    )
     return comp.due(
         campaigns, records, planned_airings(session, station, now), now=now, zone=zone, rules=rules
     )

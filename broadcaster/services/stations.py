@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ from broadcaster.domain import (
     TimeWindow,
 )
 from broadcaster.errors import NotFoundError
+from broadcaster.planning.calendar import station_zone
 from broadcaster.schedules import ScheduleFile
 from broadcaster.services import audit, bulletins
 from broadcaster.store.models import (
@@ -300,33 +302,47 @@ def station_domain(session: Session, row: StationRow) -> Station:
     )
 
 
-def campaigns_domain(session: Session, station_id: int) -> list[Campaign]:
-    """The station's campaigns with their targets."""
-    rows = session.scalars(
-        select(CampaignRow).where(CampaignRow.station_id == station_id).order_by(CampaignRow.code)
+def campaign_from_row(row: CampaignRow, target: TargetRow | None) -> Campaign:
+    """A stored campaign and its target row (None: no targets) as a domain `Campaign`."""
+    return Campaign(
+        code=row.code,
+        title=row.title,
+        plan_ref=row.plan_ref,
+        period_start=row.period_start,
+        period_end=row.period_end,
+        topics=tuple(row.topics),
+        agencies=tuple(row.agencies),
+        target=Target(
+            target.min_airings_per_week,
+            target.min_airings_per_month,
+            target.min_minutes_per_month,
+            target.max_gap_days,
+        )
+        if target
+        else Target(),
+        integrates=tuple(row.integrates),
     )
-    out = []
-    for c in rows:
-        t = c.target
-        target = (
-            Target(t.min_airings_per_week, t.min_airings_per_month, t.min_minutes_per_month, t.max_gap_days)
-            if t
-            else Target()
-        )
-        out.append(
-            Campaign(
-                code=c.code,
-                title=c.title,
-                plan_ref=c.plan_ref,
-                period_start=c.period_start,
-                period_end=c.period_end,
-                topics=tuple(c.topics),
-                agencies=tuple(c.agencies),
-                target=target,
-                integrates=tuple(c.integrates),
-            )
-        )
-    return out
+
+
+def campaigns_of(
+    session: Session, station_ids: Sequence[int], code: str | None = None
+) -> list[tuple[int, Campaign]]:
+    """(station id, campaign) with targets, by station then code, in one query (not one per campaign)."""
+    q = select(CampaignRow, TargetRow).outerjoin(TargetRow, TargetRow.campaign_id == CampaignRow.id)
+    q = q.where(CampaignRow.station_id.in_(station_ids)).order_by(CampaignRow.station_id, CampaignRow.code)
+    if code is not None:
+        q = q.where(CampaignRow.code == code)
+    return [(c.station_id, campaign_from_row(c, t)) for c, t in session.execute(q)]
+
+
+def campaigns_domain(session: Session, station_id: int) -> list[Campaign]:
+    """The station's campaigns with their targets, by code."""
+    return [c for _, c in campaigns_of(session, [station_id])]
+
+
+def station_zone_of(session: Session, station_id: int) -> ZoneInfo:
+    """The zone of the station with this id (for times shown beside one of its rows)."""
+    return station_zone(session.get_one(StationRow, station_id))
 
 
 def bulletin_count(session: Session, station_id: int) -> int:

@@ -19,23 +19,15 @@ from filelock import Timeout as LockTimeout
 
 from broadcaster.clock import Clock, SystemClock
 from broadcaster.errors import EngineError, InputError, SpeechError, ToolMissingError
+from broadcaster.files import file_sha256, write_atomic
 from broadcaster.speech.engines.base import Engine, EngineFailure, RenderResult
 
-__all__ = ["CacheEntry", "RenderCache", "RenderError", "RenderResult", "Renderer", "file_sha256"]
+__all__ = ["CacheEntry", "RenderCache", "RenderError", "RenderResult", "Renderer"]
 
 # Bump when the key recipe changes so old entries are simply never found again.
 _KEY_FORMAT = 1
 LOCK_NAME = ".cache.lock"
 _SCRATCH_DIR = ".tmp"
-
-
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file's bytes, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _canonical(text: str) -> str:
@@ -148,7 +140,9 @@ class RenderCache:
             with self._locked():
                 audio.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(src, audio)
-                self._write_json_atomic(self.sidecar_path(key), meta)
+                sidecar = json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
+                # No fsync: after a power cut a torn sidecar or audio fails verification and is re-rendered.
+                write_atomic(self.sidecar_path(key), sidecar, fsync=False)
         except OSError as exc:
             raise SpeechError(
                 f"Không ghi được âm thanh vào bộ nhớ đệm {self.root}: {exc.strerror or exc}.",
@@ -180,18 +174,6 @@ class RenderCache:
         except (OSError, ValueError):
             return None
         return data if isinstance(data, dict) else None
-
-    @staticmethod
-    def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-        """Write JSON to a temp file beside `path`, then rename it over `path`."""
-        # No fsync: after a power cut a torn sidecar or audio fails verification and is re-rendered.
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-        try:
-            with tmp.open("w", encoding="utf-8") as fh:
-                json.dump(data, fh, ensure_ascii=False, indent=1, sort_keys=True)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
 
 
 class Renderer:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -216,8 +217,9 @@ def _alembic_config(engine: Engine) -> AlembicConfig:
     return cfg
 
 
+@lru_cache(maxsize=1)
 def head_revision() -> str:
-    """The newest migration id shipped with this code."""
+    """The newest migration id shipped with this code (read once: every unit of work checks it)."""
     script = ScriptDirectory.from_config(_alembic_config(create_engine("sqlite://")))
     head = script.get_current_head()
     assert head is not None

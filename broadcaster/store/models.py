@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -31,6 +32,10 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# The partial unique index on live airings (bulletin × session occurrence); migration 0005 creates it.
+LIVE_AIRING_INDEX = "uq_airing_live_bulletin_start"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -89,7 +94,14 @@ class UserRow(Base):
     title: Mapped[str] = mapped_column(String(200), default="", server_default="")
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
-    __table_args__ = (CheckConstraint("role IN ('officer','leader','operator','admin')", name="role"),)
+    # The web console's sign-in (migration 0006): an argon2 hash, and failed attempts for the growing delay.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    password_changed_at: Mapped[datetime | None]
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_failed_at: Mapped[datetime | None]
+    __table_args__ = (
+        CheckConstraint("role IN ('officer','leader','operator','admin','inspector')", name="role"),
+    )
 
 
 class SessionRow(Base):
@@ -254,6 +266,14 @@ class AiringRow(Base):
     queued_at: Mapped[datetime]
     cancelled_at: Mapped[datetime | None]
     cancelled_by: Mapped[str | None] = mapped_column(String(64))
+    # Why it left the plan: unqueued by the operator, its bulletin retired or edited (migration 0005).
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # Exactly once (migration 0004): the daemon claims an airing (one conditional UPDATE) before it goes on
+    # air; `settled_at` is set in the transaction that writes its as-run rows, so they are written once.
+    claim: Mapped[str | None] = mapped_column(String(64))
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    claimed_at: Mapped[datetime | None]
+    settled_at: Mapped[datetime | None]
     __table_args__ = (
         ForeignKeyConstraint(
             ["revision_id", "revision_approval"],
@@ -263,7 +283,34 @@ class AiringRow(Base):
         CheckConstraint("revision_approval = 'approved'", name="approved_only"),
         CheckConstraint("priority IN ('normal','priority','emergency')", name="priority"),
         Index("ix_airing_station_start", "station_id", "planned_start"),
+        # One live airing of a bulletin per session occurrence: the database refuses a racing duplicate.
+        Index(
+            LIVE_AIRING_INDEX,
+            "bulletin_id",
+            "planned_start",
+            unique=True,
+            sqlite_where=text("cancelled_at IS NULL"),
+            postgresql_where=text("cancelled_at IS NULL"),
+        ),
     )
+
+
+class DaemonLeaseRow(Base):
+    """The one daemon that airs a station: a lease renewed by its heartbeat (and what it is doing)."""
+
+    __tablename__ = "daemon_lease"
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id", ondelete="CASCADE"), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int]
+    home: Mapped[str] = mapped_column(Text, default="")
+    started_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16))
+    on_air_start: Mapped[datetime | None]
+    backlog: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (CheckConstraint("state IN ('idle','on_air','stopped')", name="state"),)
 
 
 class AsRunRow(Base):
@@ -319,3 +366,33 @@ class AuditRow(Base):
     object_type: Mapped[str] = mapped_column(String(32))
     object_id: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class WebSessionRow(Base):
+    """A signed-in browser: the sha256 of its cookie token and when it was last seen (idle timeout)."""
+
+    __tablename__ = "web_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    client: Mapped[str] = mapped_column(String(255), default="")
+
+
+class ApiTokenRow(Base):
+    """A token for the JSON API: a user's (acts with that user's role) or a station's (machine to machine)."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    __table_args__ = (
+        CheckConstraint("(user_id IS NULL) != (station_id IS NULL)", name="owner"),
+    )

@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from broadcaster.audio.assemble import ProgrammeLayout, assemble  # noqa: E402
 from broadcaster.audio.ffmpeg import probe, run_ffmpeg  # noqa: E402
 from broadcaster.audio.loudness import LoudnessMeasurement, measure, normalize  # noqa: E402
+from broadcaster.files import replacing  # noqa: E402
 
 CACHE = Path(tempfile.gettempdir()) / "broadcaster-bench"
 PEER = ROOT / ".venv" / "bin" / "ffmpeg-normalize"
@@ -64,9 +65,10 @@ def speech_file(minutes: float) -> Path:
             lines.append(f"file '{wav}'")
             total += seconds
     listing.write_text("\n".join(lines) + "\n")
-    part = CACHE / f".{out.name}.part.wav"
-    run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(listing), "-t", str(minutes * 60), "-y", str(part)])
-    part.replace(out)
+    with replacing(out) as part:
+        run_ffmpeg(
+            ["-f", "concat", "-safe", "0", "-i", str(listing), "-t", str(minutes * 60), "-y", str(part)]
+        )
     return out
 
 

@@ -18,10 +18,9 @@ from sqlalchemy import text
 from tamper import drop_asrun_guards
 
 from broadcaster import airlog
-from broadcaster.airlog import AsRunEntry
 from broadcaster.app import App, build_app
 from broadcaster.config import load_config
-from broadcaster.domain import Outcome, Trigger
+from broadcaster.domain import AsRunEntry, Outcome, Trigger
 from broadcaster.schedules import load_schedule
 from broadcaster.services.stations import find_station, import_schedule
 

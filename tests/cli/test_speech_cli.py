@@ -17,13 +17,12 @@ from sqlalchemy import func, select
 
 import broadcaster.cli.common
 from broadcaster import airlog
-from broadcaster.airlog import AsRunEntry
 from broadcaster.app import App, build_app
 from broadcaster.audio.ffmpeg import probe
 from broadcaster.audio.loudness import measure
 from broadcaster.cli.main import main
 from broadcaster.config import load_config
-from broadcaster.domain import BulletinStatus, Outcome, Trigger
+from broadcaster.domain import AsRunEntry, BulletinStatus, Outcome, Trigger
 from broadcaster.services import bulletins
 from broadcaster.services.stations import find_station
 from broadcaster.store.models import BulletinRow, RenderRow

@@ -27,12 +27,11 @@ from google_fake import FakeGoogle
 from seedpaths import SEED
 
 from broadcaster import airlog
-from broadcaster.airlog import AsRunEntry
 from broadcaster.app import build_app
 from broadcaster.cli import click_vi
 from broadcaster.cli.main import main
 from broadcaster.config import load_config
-from broadcaster.domain import Outcome, Priority, Trigger
+from broadcaster.domain import AsRunEntry, Outcome, Priority, Trigger
 from broadcaster.services.stations import find_station
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -17,8 +17,8 @@ from broadcaster.domain import (
     Station,
     Target,
 )
-from broadcaster.fill import Aired, Candidate, FillResult, Shortfall, ShortfallKind, fill
 from broadcaster.planning import ProgrammeShape, QueuedItem, occurrences, programme_length, station_zone
+from broadcaster.planning.fill import Aired, Candidate, FillResult, Shortfall, ShortfallKind, fill
 
 PLAIN = ProgrammeShape()
 SUNDAY_EVENING = datetime(2023, 3, 12, 12, 0, tzinfo=UTC)  # 19:00 local, before week 2023-W11

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from broadcaster.airlog import AsRunEntry
-from broadcaster.domain import Outcome, Priority, Trigger
+from broadcaster.domain import EMERGENCY_SESSION, MANUAL_SESSION, AsRunEntry, Outcome, Priority, Trigger
 from broadcaster.playout.asrun import (
-    EMERGENCY_SESSION,
-    MANUAL_SESSION,
     ItemSpan,
     Played,
     item_entries,

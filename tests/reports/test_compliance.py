@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,7 +15,9 @@ from broadcaster.reports.compliance import (
     due,
     format_duration_vi,
 )
-from broadcaster.reports.periods import STATION_ZONE, PeriodKind, full_iso_weeks, parse_kind
+from broadcaster.reports.periods import PeriodKind, full_iso_weeks, parse_kind
+
+STATION_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")  # the Phú Thứ station's zone, passed to every report
 
 
 def local(day: date, hh: int = 6, mm: int = 0) -> datetime:
@@ -72,6 +75,7 @@ def test_week_with_a_missed_airing_is_not_met() -> None:
         now=local(date(2024, 1, 15), 10),
         first=date(2024, 1, 1),
         last=date(2024, 1, 14),
+        zone=STATION_ZONE,
     )
     assert report.zone_name == "Asia/Ho_Chi_Minh"
     w1, w2 = report.rows
@@ -98,6 +102,7 @@ def test_gap_across_a_month_boundary_is_continuous() -> None:
         log,
         PeriodKind.MONTH,
         now=local(date(2024, 2, 15), 12),
+        zone=STATION_ZONE,
     )
     jan, feb = report.rows
     assert jan.period.label == "Tháng 01/2024"
@@ -119,9 +124,11 @@ def test_interrupted_airing_counts_minutes_and_counts_as_airing_from_half_the_cl
     ]
     c = campaign(min_airings_per_week=3)
     now = local(date(2024, 3, 11), 8)
-    (row,) = compliance_report(c, log, PeriodKind.WEEK, now=now, first=d, last=d).rows
+    (row,) = compliance_report(c, log, PeriodKind.WEEK, now=now, first=d, last=d, zone=STATION_ZONE).rows
     assert (row.airings, row.minutes, row.interrupted, row.met) == (3, 4.33, 3, True)
-    strict = compliance_report(c, log, PeriodKind.WEEK, now=now, first=d, last=d, rules=CountingRules(0.7))
+    strict = compliance_report(
+        c, log, PeriodKind.WEEK, now=now, first=d, last=d, rules=CountingRules(0.7), zone=STATION_ZONE
+    )
     assert (strict.rows[0].airings, strict.rows[0].minutes, strict.rows[0].met) == (1, 4.33, False)
 
 
@@ -133,6 +140,7 @@ def test_campaign_starting_mid_week_is_judged_pro_rata() -> None:
         log,
         PeriodKind.WEEK,
         now=local(date(2024, 1, 10), 20),
+        zone=STATION_ZONE,
     )
     w1, w2 = report.rows
     # 3 × 3/7 = 1.29, rounded up to 2.
@@ -154,7 +162,7 @@ def test_quarter_and_year_periods() -> None:
     log = [aired(d, played=300.0, clip=300.0) for d in days]
     c = campaign(min_airings_per_month=8, min_airings_per_week=2, min_minutes_per_month=20, max_gap_days=7)
     now = local(date(2024, 4, 10), 9)
-    q1, q2 = compliance_report(c, log, PeriodKind.QUARTER, now=now).rows
+    q1, q2 = compliance_report(c, log, PeriodKind.QUARTER, now=now, zone=STATION_ZONE).rows
     # Q1 2024: 8 × 3 months = 24, but 13 whole ISO weeks × 2 = 26 is the stricter bound.
     assert q1.period.label == "Quý I/2024"
     assert (q1.airings, q1.minutes, q1.target_airings, q1.target_minutes, q1.longest_gap_days, q1.met) == (
@@ -173,7 +181,7 @@ def test_quarter_and_year_periods() -> None:
         4,
         None,
     )
-    (year,) = compliance_report(c, log, PeriodKind.YEAR, now=now).rows
+    (year,) = compliance_report(c, log, PeriodKind.YEAR, now=now, zone=STATION_ZONE).rows
     # 2024 holds 52 whole ISO weeks (30–31 Dec belong to week 1 of 2025): 104 > 8 × 12.
     assert (year.period.label, year.airings, year.minutes, year.target_airings, year.target_minutes) == (
         "Năm 2024",
@@ -201,7 +209,7 @@ def test_due_lists_campaigns_at_risk_with_time_left_and_planned_airings() -> Non
         "B": [local(date(2024, 1, 12)), local(date(2024, 1, 13))],
         "C": [local(date(2024, 1, 13))],  # too late for the 11 Jan gap deadline
     }
-    items = due(campaigns, log, planned, now=now)
+    items = due(campaigns, log, planned, now=now, zone=STATION_ZONE)
     assert [(i.campaign_code, i.reason, i.needed, i.planned, i.at_risk) for i in items] == [
         ("C", "gap", 1, 0, True),
         ("A", "week", 2, 1, True),
@@ -225,7 +233,9 @@ def test_due_month_target_counts_planned_airings_to_month_end() -> None:
     now = local(date(2024, 1, 29), 18)
     c = campaign("M", min_airings_per_month=10)
     log = [aired(date(2024, 1, d), code="M") for d in range(1, 9)]
-    (item,) = due([c], log, {"M": [local(date(2024, 1, 30)), local(date(2024, 2, 1))]}, now=now)
+    (item,) = due(
+        [c], log, {"M": [local(date(2024, 1, 30)), local(date(2024, 2, 1))]}, now=now, zone=STATION_ZONE
+    )
     assert (item.reason, item.airings, item.target_airings, item.needed, item.planned) == (
         "month",
         8,
@@ -241,7 +251,7 @@ def test_bad_period_and_empty_range_raise_user_errors() -> None:
         parse_kind("fortnight")
     assert parse_kind(" Quarter ") is PeriodKind.QUARTER
     with pytest.raises(InputError, match="Khoảng báo cáo trống"):
-        compliance_report(campaign(), [], PeriodKind.WEEK, now=local(date(2023, 6, 1)))
+        compliance_report(campaign(), [], PeriodKind.WEEK, now=local(date(2023, 6, 1)), zone=STATION_ZONE)
 
 
 def test_daily_airings_give_one_day_gaps_and_a_late_first_airing_counts_from_the_first_day() -> None:
@@ -250,6 +260,7 @@ def test_daily_airings_give_one_day_gaps_and_a_late_first_airing_counts_from_the
         [aired(date(2024, 1, d)) for d in range(1, 8)],
         PeriodKind.WEEK,
         now=local(date(2024, 1, 7), 20),
+        zone=STATION_ZONE,
     )
     assert [(r.longest_gap_days, r.met) for r in daily.rows] == [(1, True)]
     late = compliance_report(
@@ -257,6 +268,7 @@ def test_daily_airings_give_one_day_gaps_and_a_late_first_airing_counts_from_the
         [aired(date(2024, 2, 10)), aired(date(2024, 2, 11))],
         PeriodKind.MONTH,
         now=local(date(2024, 2, 12), 10),
+        zone=STATION_ZONE,
     )
     # 31 Jan (first day, no airing) to 10 Feb: 10 days, shown in both months.
     assert [(r.period.label, r.longest_gap_days, r.met) for r in late.rows] == [

@@ -8,6 +8,7 @@ import json
 import unicodedata
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -23,7 +24,9 @@ from broadcaster.reports.export import (
     format_hms,
     write_asrun_csv,
 )
-from broadcaster.reports.periods import STATION_ZONE, PeriodKind
+from broadcaster.reports.periods import PeriodKind
+
+STATION_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")  # the Phú Thứ station's zone, passed to every report
 
 TITLE = unicodedata.normalize("NFC", "Tuyên truyền phòng, chống tệ nạn mại dâm – Công an phường")
 
@@ -71,7 +74,7 @@ def rows() -> list[AsRunRecord]:
 
 
 def test_csv_has_bom_vietnamese_headers_and_local_times_to_the_second() -> None:
-    data = asrun_csv(rows())
+    data = asrun_csv(rows(), zone=STATION_ZONE)
     assert data.startswith(b"\xef\xbb\xbf")
     assert b"\r\n" in data
     parsed = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
@@ -95,18 +98,18 @@ def test_csv_has_bom_vietnamese_headers_and_local_times_to_the_second() -> None:
 
 def test_csv_english_headers_and_streaming_writer() -> None:
     out = io.StringIO(newline="")
-    assert write_asrun_csv(rows(), out, language="en") == 2
+    assert write_asrun_csv(rows(), out, language="en", zone=STATION_ZONE) == 2
     text = out.getvalue()
     assert text.startswith("\ufeffdate,planned_start,actual_start,end,duration,bulletin,campaign,")
     line = text.splitlines()[1]
     assert line.startswith("2024-01-05,06:00:00,06:00:07,06:02:23,0:02:15,")
     assert ",normal,schedule,completed," in line
     with pytest.raises(InputError):
-        write_asrun_csv(rows(), io.StringIO(), language="fr")  # type: ignore[arg-type]
+        write_asrun_csv(rows(), io.StringIO(), language="fr", zone=STATION_ZONE)  # type: ignore[arg-type]
 
 
 def test_json_is_valid_with_offset_instants() -> None:
-    text = asrun_json(rows())
+    text = asrun_json(rows(), zone=STATION_ZONE)
     assert "Tuyên truyền" in text  # readable, not \\u-escaped
     payload = json.loads(text)
     assert payload["timezone"] == "Asia/Ho_Chi_Minh"
@@ -135,7 +138,7 @@ def test_compliance_and_due_as_json() -> None:
     )
     log = [replace(rows()[0], campaign_code="MD", actual_start=datetime.combine(day, time(6), STATION_ZONE))]
     now = datetime(2024, 1, 10, 5, 0, tzinfo=UTC)
-    report = compliance_report(c, log, PeriodKind.WEEK, now=now, first=day)
+    report = compliance_report(c, log, PeriodKind.WEEK, now=now, first=day, zone=STATION_ZONE)
     payload = json.loads(json.dumps(compliance_dict(report), ensure_ascii=False))
     assert payload["now"] == "2024-01-10T12:00:00+07:00"
     expected = {
@@ -149,8 +152,8 @@ def test_compliance_and_due_as_json() -> None:
         "minutes": 2.26,
     }
     assert {key: payload["rows"][0][key] for key in expected} == expected
-    (item,) = due([c], log, {}, now=now)
-    as_json = due_dict(item)
+    (item,) = due([c], log, {}, now=now, zone=STATION_ZONE)
+    as_json = due_dict(item, STATION_ZONE)
     assert (as_json["deadline"], as_json["needed"], as_json["at_risk"]) == (
         "2024-01-15T00:00:00+07:00",
         2,

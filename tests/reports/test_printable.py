@@ -8,6 +8,7 @@ import subprocess
 import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from docx import Document
@@ -22,7 +23,9 @@ from broadcaster.reports.compliance import compliance_report
 from broadcaster.reports.docx import compliance_docx, programme_log_docx
 from broadcaster.reports.fonts import find_serif_fonts
 from broadcaster.reports.pdf import compliance_pdf, programme_log_pdf
-from broadcaster.reports.periods import STATION_ZONE, PeriodKind, period_containing
+from broadcaster.reports.periods import PeriodKind, period_containing
+
+STATION_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")  # the Phú Thứ station's zone, passed to every report
 
 NOW = datetime.combine(date(2024, 4, 1), time(8), STATION_ZONE).astimezone(UTC)
 
@@ -106,10 +109,15 @@ def compliance_document() -> P.ComplianceDocument:
         letterhead=LETTERHEAD,
         station_name="Đài truyền thanh phường Phú Thứ",
         subject="Kết quả tuyên truyền trên Đài truyền thanh phường quý I năm 2024",
-        reports=tuple(compliance_report(c, log, PeriodKind.MONTH, now=NOW) for c in CAMPAIGNS),
-        weekly=tuple(compliance_report(c, log, PeriodKind.WEEK, now=NOW) for c in CAMPAIGNS),
+        reports=tuple(
+            compliance_report(c, log, PeriodKind.MONTH, now=NOW, zone=STATION_ZONE) for c in CAMPAIGNS
+        ),
+        weekly=tuple(
+            compliance_report(c, log, PeriodKind.WEEK, now=NOW, zone=STATION_ZONE) for c in CAMPAIGNS
+        ),
         intro="Thực hiện Kế hoạch số 61/KH-UBND ngày 03/03/2023 của UBND thị xã Kinh Môn, "
         "UBND phường Phú Thứ báo cáo kết quả phát sóng như sau:",
+        zone_name=STATION_ZONE.key,
     )
 
 
@@ -118,7 +126,7 @@ def log_document() -> P.ProgrammeLogDocument:
     records = tuple(
         r for r in quarter_log() if week.contains((r.planned_start or NOW).astimezone(STATION_ZONE).date())
     )
-    return P.ProgrammeLogDocument(LETTERHEAD, "Đài truyền thanh phường Phú Thứ", week, records)
+    return P.ProgrammeLogDocument(LETTERHEAD, "Đài truyền thanh phường Phú Thứ", week, records, STATION_ZONE)
 
 
 def pdftotext(path: Path, *args: str) -> str:

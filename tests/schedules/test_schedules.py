@@ -15,7 +15,7 @@ from broadcaster.domain import ExceptionKind, Role
 from broadcaster.errors import BroadcasterError, ScheduleFileError
 from broadcaster.schedules import ScheduleFile, ScheduleValidationError, load_schedule, parse_schedule
 
-REAL = Path(__file__).resolve().parents[1] / "schedules" / "phu-thu-2023.toml"
+REAL = Path(__file__).resolve().parents[2] / "schedules" / "phu-thu-2023.toml"
 
 # The agencies section IV of the seed plan assigns work to.
 PLAN_AGENCIES = {

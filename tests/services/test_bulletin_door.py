@@ -18,6 +18,7 @@ from broadcaster.app import App
 from broadcaster.domain import BulletinStatus, Priority, Role, SessionOccurrence, Station
 from broadcaster.errors import InputError, InvalidStateError, PermissionDenied, PlanningError
 from broadcaster.services import bulletins, queue, stations, users
+from broadcaster.services.schedule_views import sessions_between
 from broadcaster.services.withdrawals import REASON_EDITED, REASON_RETIRED
 from broadcaster.store.models import AiringRow, AuditRow, CampaignRow, RevisionRow, StationRow
 
@@ -179,9 +180,8 @@ def test_retiring_withdraws_the_future_airings_and_says_who_queued_them(seeded: 
         audited = s.scalars(select(AuditRow.object_id).where(AuditRow.action == "airing.withdraw")).all()
         assert sorted(audited) == sorted(str(a.id) for a in future)
         row, domain = _station(s)
-        shown = queue.day_view(
-            s, row, domain, MONDAY + timedelta(days=1), shape=SHAPE, duration_of=one_minute
-        )
+        day = MONDAY + timedelta(days=1)
+        shown = sessions_between(s, row, domain, day, day, shape=SHAPE, duration_of=one_minute)
         assert [i.bulletin_id for v in shown for i in v.items] == [_approved(s)[0]]  # the other bulletin only
         # The query the daemon's Source (StationPlayout.pending) plays from no longer holds them either.
         playable = queue.active_airings(s, row.id, later, later + timedelta(days=7))

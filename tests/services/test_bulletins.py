@@ -10,9 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from broadcaster import airlog
-from broadcaster.airlog import AsRunEntry
 from broadcaster.app import App
-from broadcaster.domain import Outcome, Trigger
+from broadcaster.domain import AsRunEntry, Outcome, Trigger
 from broadcaster.errors import InvalidStateError, NotFoundError, PermissionDenied
 from broadcaster.files import file_sha256
 from broadcaster.services import bulletins, media

@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from broadcaster import airlog
-from broadcaster.airlog import AsRunEntry
 from broadcaster.app import App
-from broadcaster.domain import Outcome, Trigger
+from broadcaster.domain import AsRunEntry, Outcome, Trigger
 from broadcaster.errors import AirLogError, InvalidStateError, PermissionDenied
 from broadcaster.services import chain
 from broadcaster.services.stations import find_station

@@ -29,9 +29,8 @@ from doctor_fakes import (
 from sqlalchemy import text
 
 from broadcaster import airlog
-from broadcaster.airlog import AsRunEntry
 from broadcaster.app import App
-from broadcaster.domain import Outcome, Trigger
+from broadcaster.domain import AsRunEntry, Outcome, Trigger
 from broadcaster.services import doctor
 from broadcaster.services.doctor import MB, Check, DoctorSettings, Status, run_checks
 from broadcaster.services.probes import (

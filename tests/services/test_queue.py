@@ -13,6 +13,7 @@ from broadcaster.app import App
 from broadcaster.domain import BulletinStatus, Priority, SessionOccurrence, Station
 from broadcaster.errors import InvalidStateError, PlanningError
 from broadcaster.services import bulletins, filling, queue, stations
+from broadcaster.services.schedule_views import sessions_between
 from broadcaster.store.models import AiringRow, RevisionRow, StationRow
 
 # Sunday 19/03/2023 evening in Hà Nội; the week's sessions lie ahead.
@@ -103,7 +104,7 @@ def test_move_reorders_and_changes_sessions_and_the_day_view_adds_up(seeded: App
         with pytest.raises(InvalidStateError):
             queue.move(s, row, domain, b.id, evening, position=None, **kw)  # type: ignore[arg-type]
 
-        views = queue.day_view(s, row, domain, MONDAY, shape=SHAPE, duration_of=minutes(2.0))
+        views = sessions_between(s, row, domain, MONDAY, MONDAY, shape=SHAPE, duration_of=minutes(2.0))
         assert [(v.session_code, [i.airing_id for i in v.items]) for v in views] == [
             ("sang", [c.id, b.id]),
             ("chieu", [a.id, s.scalars(select(AiringRow.id).order_by(AiringRow.id.desc())).first()]),

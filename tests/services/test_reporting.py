@@ -13,10 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broadcaster import airlog
-from broadcaster.airlog import AsRunEntry
 from broadcaster.app import App, build_app
 from broadcaster.config import load_config
-from broadcaster.domain import Outcome, Trigger
+from broadcaster.domain import AsRunEntry, Outcome, Trigger
 from broadcaster.errors import InputError, PermissionDenied
 from broadcaster.reports.compliance import compliance_report
 from broadcaster.reports.periods import PeriodKind

@@ -13,8 +13,9 @@ import requests
 
 from broadcaster.clock import FakeClock
 from broadcaster.errors import EngineError, InputError, ToolMissingError
+from broadcaster.files import file_sha256
 from broadcaster.speech.engines import Engine, EspeakEngine, GttsEngine
-from broadcaster.speech.render import LOCK_NAME, RenderCache, Renderer, RenderError, file_sha256
+from broadcaster.speech.render import LOCK_NAME, RenderCache, Renderer, RenderError
 
 TEXT = "Phường Phú Thứ thông báo lịch tiêm vắc-xin sởi cho trẻ dưới năm tuổi vào sáng thứ bảy."
 NORMALIZER = "norm-1"

@@ -12,8 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from broadcaster import airlog
-from broadcaster.airlog import AsRunEntry
-from broadcaster.domain import Outcome, Trigger
+from broadcaster.domain import AsRunEntry, Outcome, Trigger
 from broadcaster.errors import AirLogError, StoreError
 from broadcaster.store import db
 from broadcaster.store.models import (

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import shutil
 import subprocess
+import tempfile
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +21,31 @@ EARLY_END_TOLERANCE_S = 0.25
 TERMINATE_GRACE_S = 1.0
 # Bound on every internal wait so no call can hang on a wedged process.
 INTERNAL_WAIT_S = 5.0
+# Players decode into folders named so; a killed daemon's leftovers are found (and removed) by the name.
+PLAY_DIR_PREFIX = "broadcaster-play-"
+
+# What an operator can do something about, said in their words (the OS text is English).
+_OS_REASONS = {
+    errno.EROFS: "ổ đĩa chỉ đọc",
+    errno.EACCES: "không có quyền ghi",
+    errno.EPERM: "không có quyền ghi",
+    errno.ENOSPC: "ổ đĩa đầy",
+    errno.EDQUOT: "vượt hạn mức dung lượng",
+    errno.EIO: "lỗi đọc ghi ổ đĩa",
+    errno.ENOENT: "thư mục không còn",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a file operation failed, in Vietnamese where the cause is a common one."""
+    return _OS_REASONS.get(exc.errno or 0, exc.strerror or str(exc))
+
+
+def play_dir(work_dir: Path | None) -> Path:
+    """A new temporary folder for one prepared playback (under `work_dir`, created if missing)."""
+    if work_dir is not None:
+        work_dir.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=PLAY_DIR_PREFIX, dir=work_dir))
 
 
 @dataclass(frozen=True)

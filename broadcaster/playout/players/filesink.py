@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -14,10 +15,14 @@ from broadcaster.errors import PlayoutError
 from broadcaster.playout.players.base import (
     INTERNAL_WAIT_S,
     PlaybackResult,
+    os_reason,
     probe_duration,
     require_binary,
     require_file,
 )
+
+# The cause logged when the sink cannot write what it airs.
+OUTPUT_UNWRITABLE = "không ghi được đầu ra"
 
 
 def sink_file_name(started_at: datetime, source: Path) -> str:
@@ -69,8 +74,11 @@ class FileSinkPlayback:
             shutil.copyfile(self._source, tmp)
             os.replace(tmp, self.output)  # atomic: a reader never sees half a file
         except OSError as exc:
-            self._copy_error = f"Không ghi được tệp phát {self.output}: {exc}"
-            tmp.unlink(missing_ok=True)
+            # Nothing reaches the output: the airing fails now, and says why (not "completed").
+            self._copy_error = f"{OUTPUT_UNWRITABLE} {self._out_dir}: {os_reason(exc)}"
+            with contextlib.suppress(OSError):  # on a read-only mount even this unlink fails
+                tmp.unlink(missing_ok=True)
+            self._stop_event.set()
 
     def _remaining_real_s(self) -> float:
         assert self._start_mono is not None
@@ -85,17 +93,23 @@ class FileSinkPlayback:
         remaining = self._remaining_real_s()
         if timeout is not None and timeout < remaining:
             self._stop_event.wait(timeout)
-            return self._result
-        self._stop_event.wait(max(0.0, remaining))
+            if self._copy_error is None:
+                return self._result
+        else:
+            self._stop_event.wait(max(0.0, remaining))
         with self._lock:
             if self._result is None:
                 self._join_copier()
                 assert self._started_at is not None
-                ended_at = self._started_at + timedelta(seconds=self.clip_s / self._pace)
-                error = self._copy_error
-                self._result = PlaybackResult(
-                    self._started_at, ended_at, self.clip_s, self.clip_s, error is None, error, self.output
-                )
+                if self._copy_error is not None:  # nothing was filed: nothing played
+                    self._result = PlaybackResult(
+                        self._started_at, self._clock.now(), 0.0, self.clip_s, False, self._copy_error, None
+                    )
+                else:
+                    ended_at = self._started_at + timedelta(seconds=self.clip_s / self._pace)
+                    self._result = PlaybackResult(
+                        self._started_at, ended_at, self.clip_s, self.clip_s, True, None, self.output
+                    )
             return self._result
 
     def _join_copier(self) -> None:
@@ -115,6 +129,8 @@ class FileSinkPlayback:
             else:
                 played = min(self.clip_s, max(0.0, (now_mono - self._start_mono) * self._pace))
                 self._join_copier()
+                if self._copy_error is not None:
+                    played = 0.0
                 error = self._copy_error or self._trim(played)
                 self._result = PlaybackResult(
                     self._started_at, now, played, self.clip_s, False, error, self.output

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 import threading
 import wave
 from datetime import datetime
@@ -19,6 +18,7 @@ from broadcaster.playout.players.base import (
     OutputTail,
     PlaybackResult,
     decode,
+    play_dir,
     require_binary,
     require_file,
     terminate,
@@ -243,7 +243,7 @@ class ProcessPlayer:
     def prepare(self, path: Path) -> SubprocessPlayback:
         """Decode `path` to a WAV in a temporary folder; the program starts only at start()."""
         require_file(path)
-        tmpdir = Path(tempfile.mkdtemp(prefix="broadcaster-play-", dir=self._work_dir))
+        tmpdir = play_dir(self._work_dir)
         try:
             wav = tmpdir / "audio.wav"
             decode(self._ffmpeg, path, wav, fmt="wav", rate=self._rate, channels=self._channels)

@@ -5,13 +5,19 @@ from __future__ import annotations
 import contextlib
 import shutil
 import subprocess
-import tempfile
 import threading
 from pathlib import Path
 
 from broadcaster.clock import Clock
 from broadcaster.errors import PlayoutError
-from broadcaster.playout.players.base import OutputTail, decode, require_binary, require_file, terminate
+from broadcaster.playout.players.base import (
+    OutputTail,
+    decode,
+    play_dir,
+    require_binary,
+    require_file,
+    terminate,
+)
 from broadcaster.playout.players.process import SubprocessPlayback
 
 # pacat prints this once the server has accepted the stream (device found, buffers set up).
@@ -119,7 +125,7 @@ class PacatPlayer:
     def prepare(self, path: Path) -> PacatPlayback:
         """Decode `path` to raw PCM and open a pacat stream that waits, silent, for start()."""
         require_file(path)
-        tmpdir = Path(tempfile.mkdtemp(prefix="broadcaster-play-", dir=self._work_dir))
+        tmpdir = play_dir(self._work_dir)
         try:
             raw = tmpdir / "audio.s16le"
             decode(self._ffmpeg, path, raw, fmt="s16le", rate=self._rate, channels=self._channels)

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -62,24 +58,6 @@ class RenderResult:
     cache_hit: bool
     fallback: bool
     failures: tuple[EngineFailure, ...] = ()
-
-
-@contextlib.contextmanager
-def atomic_target(dst: Path) -> Iterator[Path]:
-    """Yield a temp path next to `dst`; on success it replaces `dst`, on any error it is removed.
-
-    Writers (gTTS opens its file before the request, espeak-ng writes as it goes) may leave
-    a partial or empty file behind; only a complete, non-empty file ever reaches `dst`.
-    """
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{dst.stem}.", suffix=f".part{dst.suffix}", dir=dst.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.replace(tmp, dst)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def nonempty_size(path: Path) -> int:

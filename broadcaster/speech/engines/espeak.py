@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from broadcaster.errors import ConfigError, EngineError, ToolMissingError
-from broadcaster.speech.engines.base import atomic_target
+from broadcaster.files import replacing
 
 _INSTALL_HINT = "Cài đặt bằng lệnh: sudo apt-get install espeak-ng"
 
@@ -68,7 +68,7 @@ class EspeakEngine:
         if not text.strip():
             raise EngineError("Không có nội dung để đọc (văn bản rỗng).", "Nhập nội dung bản tin.")
         binary = self.check()
-        with atomic_target(dst) as tmp:
+        with replacing(dst) as tmp:
             args = [binary, "-v", self._voice, "-s", str(self._rate), "-p", str(self._pitch)]
             args += ["-b", "1", "--stdin", "-w", str(tmp)]
             try:

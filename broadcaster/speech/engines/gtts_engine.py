@@ -10,7 +10,7 @@ from gtts import gTTS, gTTSError
 from gtts.lang import tts_langs
 
 from broadcaster.errors import ConfigError, EngineError
-from broadcaster.speech.engines.base import atomic_target
+from broadcaster.files import replacing
 
 # Google answers overload and throttling with these; anything else 4xx will not heal by waiting.
 _RETRYABLE_STATUS = frozenset({408, 429})
@@ -69,7 +69,7 @@ class GttsEngine:
         tts = gTTS(
             text, tld=self._tld, lang=self._lang, slow=self._slow, lang_check=False, timeout=self._timeout
         )
-        with atomic_target(dst) as tmp:
+        with replacing(dst) as tmp:
             try:
                 tts.save(str(tmp))
             except gTTSError as exc:

@@ -1,0 +1,33 @@
+"""`broadcaster web`: serve the web console (the daemon, `broadcaster run`, does the playing)."""
+
+from __future__ import annotations
+
+import click
+
+from broadcaster.cli.common import State, pass_state
+
+
+@click.command("web")
+@click.option(
+    "--host",
+    default=None,
+    help="Địa chỉ nghe (mặc định [web] host); 0.0.0.0 để máy khác trong mạng của phường vào được.",
+)
+@click.option(
+    "--port", default=None, type=click.IntRange(1, 65535), help="Cổng (mặc định [web] port = 8080)."
+)
+@pass_state
+def web(state: State, host: str | None, port: int | None) -> None:
+    """Chạy trang quản lý trên trình duyệt (máy tính hoặc điện thoại trong mạng của phường)."""
+    from broadcaster.web.server import serve
+
+    app = state.app
+    host = host or app.config.web.host
+    port = port or app.config.web.port
+    with app.tx():
+        pass  # an uninitialised home is refused in one line, before the server starts
+    click.echo(f"Trang quản lý: http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/")
+    serve(app, host=host, port=port)
+
+
+COMMANDS = [web]

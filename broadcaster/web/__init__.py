@@ -1,0 +1,1 @@
+"""The web console (server-rendered pages and the JSON API); see `server.create_web`."""

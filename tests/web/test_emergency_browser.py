@@ -1,0 +1,154 @@
+"""The operator in a real Chromium with `broadcaster run` playing to a PulseAudio null sink: adds an extra
+session a few seconds ahead, queues two bulletins into it, sees the programme air; cuts it with an
+emergency and sees the emergency's as-run row and the interrupted one. Screenshots at 360 and 1366 px."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from conftest import PASSWORD
+from seedpaths import REPO
+from station_air import (
+    SHORT_TITLE,
+    URGENT_TITLE,
+    air_today,
+    asrun,
+    daemon,
+    on_air_programme,
+    output_env,
+    render_now,
+    wait_for,
+)
+
+from broadcaster.app import App
+from broadcaster.domain import BulletinStatus
+from broadcaster.services import bulletins, stations
+
+SHOTS = REPO / "out" / "screenshots"
+WIDTHS = (360, 1366)
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+
+pytestmark = [pytest.mark.slow, pytest.mark.pulse]
+
+
+def _person(chromium: Any, base: str, name: str) -> Any:
+    """A fresh browser context signed in as `name`; returns its page."""
+    page = chromium.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN").new_page()
+    page.goto(f"{base}/dang-nhap")
+    page.fill("#f-name", name)
+    page.fill("#f-password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    return page
+
+
+def _shoot(page: Any, name: str) -> None:
+    """Screenshots at both widths; the phone width must not scroll sideways."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_timeout(100)  # let the layout settle after the resize (not an assertion)
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= width, f"{name} scrolls sideways at {width} px ({wide} px wide)"
+        page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 900})
+
+
+def _next_minute(lead_s: float) -> datetime:
+    """The first whole local minute at least `lead_s` seconds from now (sessions start on a minute)."""
+    later = datetime.now(ZONE) + timedelta(seconds=lead_s)
+    return later.replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+
+def _long_bulletin(app: App, taken: set[int]) -> int:
+    """A seed bulletin of about a minute, to be on air when the emergency comes."""
+    with app.tx() as s:
+        row = stations.find_station(s, "phu-thu")
+        found = bulletins.list_bulletins(s, row.id, status=BulletinStatus.APPROVED.value)
+        return next(b.id for b in found if b.id not in taken)
+
+
+def _title(app: App, bulletin_id: int) -> str:
+    with app.tx() as s:
+        return bulletins.get(s, bulletin_id).title
+
+
+def test_queue_into_an_extra_session_see_it_air_then_an_emergency_cuts_the_programme(
+    web_app: App, live_server: str, chromium: Any, tmp_path: Path, null_sink: str | None
+) -> None:
+    today = datetime.now(ZONE).date()
+    ids = air_today(web_app, tmp_path, sessions_until=today - timedelta(days=1))
+    short, urgent = ids[SHORT_TITLE], ids[URGENT_TITLE]
+    long_one = _long_bulletin(web_app, {short, urgent})
+    render_now(web_app, [short, urgent, long_one])  # as approval does: nothing waits for the TTS later
+    base, home = live_server, web_app.config.home
+    with daemon(home, **output_env(null_sink)):
+        page = _person(chromium, base, "hung")
+        page.goto(f"{base}/lich-phat")
+        _shoot(page, "lich-phat-tuan")
+
+        # an extra session at the next whole minute, then two bulletins into it
+        start = _next_minute(25)
+        page.check("input[name=kind][value=extra]")
+        page.fill("#f-day", start.date().isoformat())
+        page.fill("#f-start", start.strftime("%H:%M"))
+        page.fill("#f-minutes", "15")
+        page.fill("#f-reason", "Buổi phát thử nghiệm của đài")
+        page.click("#ngoai-le button[type=submit]")
+        page.wait_for_selector("text=Đã thêm buổi phát thêm")
+        slot = start.strftime("%Y-%m-%d %H:%M")
+        for bulletin in (short, long_one):
+            page.select_option("#f-bulletin", str(bulletin))
+            page.select_option("#f-session", slot)
+            page.click("#xep button[type=submit]")
+            page.wait_for_selector("text=Đã xếp bản tin vào buổi phát")
+        assert start > datetime.now(ZONE), "the session began before it was filled"
+        article = page.locator(f"#buoi-{start:%Y%m%d-%H%M}")
+        assert "Buổi phát thêm" in article.inner_text() and SHORT_TITLE in article.inner_text()
+        _shoot(page, "lich-phat-buoi-them")
+
+        # it airs: wait until the long bulletin (the second item) is on air
+        wait_until = (start - datetime.now(ZONE)).total_seconds() + 30
+        wait_for(lambda: on_air_programme(home) is not None, wait_until, "the extra session to go on air")
+        record = on_air_programme(home)
+        assert record is not None
+        began = datetime.fromisoformat(str(record["started_at"]))
+        second = record["items"][1]  # type: ignore[index]
+        assert second["bulletin_id"] == long_one
+        long_starts = began + timedelta(seconds=second["spans"][0][0] + 3)
+        wait_for(lambda: datetime.now(began.tzinfo) > long_starts, 60, "the long bulletin to be on air")
+
+        # the emergency: choose, confirm, and follow it on its page
+        page.goto(f"{base}/khan-cap")
+        assert "Trạm phát đang chạy" in page.inner_text("main")  # from the daemon's lease heartbeat
+        page.select_option("#f-bulletin", str(urgent))
+        _shoot(page, "khan-cap")
+        page.click("#chon button[type=submit]")
+        page.wait_for_selector("#xac-nhan")
+        _shoot(page, "khan-cap-xac-nhan")
+        page.click("#xac-nhan")
+        page.wait_for_url("**/khan-cap/luot/*")
+        page.wait_for_selector("#nhat-ky", timeout=60_000)  # the page polls until the row is written
+        main = page.inner_text("main")
+        assert "Trạm phát bắt đầu phát lúc" in main and "giây sau khi xác nhận" in main
+        assert "Chương trình bị cắt" in main and _title(web_app, long_one) in main
+        assert page.locator("#bi-cat tr.asrun-row[data-outcome=interrupted]").count() == 1
+        assert page.locator("#nhat-ky tr.asrun-row[data-outcome=completed]").count() == 1
+        _shoot(page, "khan-cap-trang-thai")
+
+        # back on the week: the short bulletin aired to the end, the long one was cut
+        page.goto(f"{base}/lich-phat#buoi-{start:%Y%m%d-%H%M}")
+        row_short = page.locator(f"#buoi-{start:%Y%m%d-%H%M} tr", has_text=SHORT_TITLE)
+        assert "Đã phát xong" in row_short.inner_text()
+        row_long = page.locator(f"#buoi-{start:%Y%m%d-%H%M} tr", has_text=_title(web_app, long_one))
+        assert "Bị ngắt" in row_long.inner_text() and "bị cắt để phát tin khẩn cấp" in row_long.inner_text()
+        _shoot(page, "lich-phat-da-phat")
+
+    logged = {r.airing_id: r for r in asrun(web_app)}
+    outcomes = sorted((r.bulletin_id, r.outcome) for r in logged.values())
+    assert (short, "completed") in outcomes and (long_one, "interrupted") in outcomes
+    assert (urgent, "completed") in outcomes
