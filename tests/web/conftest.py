@@ -3,16 +3,22 @@ and a real `uvicorn` server in a thread for the browser tests."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from seedpaths import SEED
+from sqlalchemy import text
 
-from broadcaster.app import App
+from broadcaster.app import App, build_app
+from broadcaster.config import load_config
 from broadcaster.services import users, web_auth
 from broadcaster.web.server import create_web
 
@@ -21,16 +27,59 @@ PASSWORD = "mat-khau-thu-nghiem"
 PEOPLE = {"officer": "lan", "leader": "khoi", "operator": "hung", "admin": "quan", "inspector": "tra"}
 
 
-@pytest.fixture
-def web_app(seeded: App) -> App:
-    """The seeded App with an admin and an inspector added, and every person's password set."""
-    now = seeded.clock.now()
-    with seeded.tx() as s:
+def _prepare(app: App) -> None:
+    """Import the seed, add an admin and an inspector, and set every person's password."""
+    from broadcaster.schedules import load_schedule
+    from broadcaster.services.stations import import_schedule
+
+    now = app.clock.now()
+    with app.tx() as s:
+        import_schedule(s, load_schedule(SEED), actor="test", now=now, speak=app.speak)
+    with app.tx() as s:
         users.add_user(s, "quan", "admin", "Trần Văn Quân", actor="test", now=now)
         users.add_user(s, "tra", "inspector", "Lê Thị Tra", actor="test", now=now)
         for name in PEOPLE.values():
             web_auth.set_password(s, name, PASSWORD, actor=name, now=now)
-    return seeded
+
+
+WEB_ENV = {"BROADCASTER_SPEECH_ENGINES": "espeak", "BROADCASTER_PLAYOUT_PLAYER": "file"}
+
+
+@pytest.fixture(scope="session")
+def web_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One prepared home for the run (importing the seed renders its bulletins: seconds, not once a test)."""
+    home = tmp_path_factory.mktemp("web-template") / "home"
+    with pytest.MonkeyPatch.context() as mp:
+        for name in [n for n in os.environ if n.startswith("BROADCASTER_")]:
+            mp.delenv(name)
+        mp.setenv("BROADCASTER_HOME", str(home))
+        for name, value in WEB_ENV.items():
+            mp.setenv(name, value)
+        app = build_app(load_config())
+        app.init()
+        _prepare(app)
+        app.engine.dispose()
+    return home
+
+
+@pytest.fixture
+def web_app(web_template: Path, clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[App]:
+    """A private copy of the prepared home: the seed station, a person per role, each with PASSWORD."""
+    shutil.copytree(web_template, clean_env)
+    for name, value in WEB_ENV.items():
+        monkeypatch.setenv(name, value)
+    app = build_app(load_config())
+    # Stored audio paths are absolute: point them at this test's copy of the files.
+    old, new = str(web_template), str(clean_env)
+    with app.engine.begin() as conn:
+        conn.execute(text("UPDATE render SET path = replace(path, :old, :new)"), {"old": old, "new": new})
+        conn.execute(
+            text("UPDATE bulletin_revision SET source_audio = replace(source_audio, :old, :new)"),
+            {"old": old, "new": new},
+        )
+    app.init()
+    yield app
+    app.engine.dispose()
 
 
 def csrf_of(html: str) -> str:
