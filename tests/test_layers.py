@@ -55,12 +55,8 @@ KEEP_OFF = ("broadcaster.store", "broadcaster.services")
 FRONT_END_FORBIDDEN = ("sqlalchemy", "broadcaster.store")
 
 # Known exceptions still to be fixed, each naming its file, what it imports and why it may for now.
-ALLOWED: dict[tuple[str, str], str] = {
-    # Issue 11: the demo's steps (render all, pick the shortest bulletin of each campaign, queue and air,
-    # count what aired) are still written in the CLI; they move into services, then these two go.
-    ("cli/demo.py", "sqlalchemy"): "issue 11: the demo's queries move into services",
-    ("cli/demo.py", "broadcaster.store.models"): "issue 11: the demo's queries move into services",
-}
+# None today: an entry is ("file relative to the package", "imported module"): "issue N: why, for now".
+ALLOWED: dict[tuple[str, str], str] = {}
 
 
 def module_name(path: Path) -> str:

@@ -15,7 +15,7 @@ from broadcaster.cli.common import State, actor_option, pass_state
 from broadcaster.cli.doctor import log_self_check
 from broadcaster.services import queue
 from broadcaster.services.emergency import start_emergency
-from broadcaster.services.stations import find_station, station_domain
+from broadcaster.services.stations import station_domain
 
 
 @click.command()
@@ -31,8 +31,8 @@ def run(state: State, verbose: bool) -> None:
     for noisy in ("apscheduler", "alembic"):  # their INFO lines are not the station's business
         logging.getLogger(noisy).setLevel(logging.WARNING)
     app = state.app
-    with app.tx() as s:
-        station = find_station(s, state.station)
+    with app.station_tx(state.station) as (_, station):
+        pass  # the station row only: the daemon opens its own transactions
     daemon = app.daemon(station)
     stop = threading.Event()
 
@@ -61,8 +61,7 @@ def run(state: State, verbose: bool) -> None:
 def play_now(state: State, bulletin_id: int, emergency: bool, actor: str | None) -> None:
     """Phát ngay một bản tin đã duyệt (trạm phát đang chạy sẽ phát sau vài giây)."""
     app = state.app
-    with app.tx() as s:
-        row = find_station(s, state.station)
+    with app.station_tx(state.station) as (s, row):
         domain = station_domain(s, row)
         if emergency:  # the console's service: no lead, and the daemon is woken once this commits
             now, wake = app.clock.now(), app.wake_daemon
@@ -75,8 +74,7 @@ def play_now(state: State, bulletin_id: int, emergency: bool, actor: str | None)
                 bulletin_id,
                 actor=actor,
                 now=app.clock.now(),
-                shape=app.programme_shape(s, row),
-                duration_of=app.duration_of(s),
+                lengths=app.lengths(s, row),
             )
         local = airing.planned_start.astimezone(ZoneInfo(domain.timezone))
     kind = labels.priority("emergency" if emergency else "priority")

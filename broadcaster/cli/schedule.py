@@ -98,8 +98,7 @@ def queue_(
             bulletin_id,
             actor=actor,
             now=app.clock.now(),
-            shape=app.programme_shape(s, row),
-            duration_of=app.duration_of(s),
+            lengths=app.lengths(s, row),
             priority=Priority(priority),
         )
         local = occ.start.astimezone(ZoneInfo(domain.timezone))
@@ -216,8 +215,7 @@ def move(
             position=position,
             actor=actor,
             now=app.clock.now(),
-            shape=app.programme_shape(s, row),
-            duration_of=app.duration_of(s),
+            lengths=app.lengths(s, row),
         )
         local = occ.start.astimezone(ZoneInfo(domain.timezone))
         click.echo(
@@ -312,8 +310,7 @@ def fill_(state: State, from_: str, to: str, apply_: bool, as_json: bool, actor:
             end,
             actor=actor,
             now=app.clock.now(),
-            shape=app.programme_shape(s, row),
-            duration_of=app.duration_of(s),
+            lengths=app.lengths(s, row),
             apply=apply_,
         )
         titles = stations.campaign_titles(s, row.id)

@@ -38,7 +38,7 @@ from broadcaster.playout.asrun import (
     session_trigger,
     to_resume,
 )
-from broadcaster.playout.faults import ClaimLost, fault_cause
+from broadcaster.playout.faults import AlreadyTaken, ClaimLost, fault_cause
 from broadcaster.playout.journal import ON_AIR, OnAirJournal, item_to_json
 from broadcaster.playout.player import Player
 from broadcaster.playout.players.base import PLAY_DIR_PREFIX
@@ -69,6 +69,8 @@ RESUME_AFTER = timedelta(seconds=2)
 CUT_NOTE = "bị cắt để phát tin khẩn cấp"
 # "Missed" means the daemon was not running at the set time: nothing else is logged with this cause.
 DOWN_NOTE = "trạm phát không chạy vào giờ phát (máy tắt hoặc lỗi)"
+# Missed although this daemon had scheduled it ahead of time: the set time was jumped over while it ran.
+LATE_NOTE = "đã quá giờ phát dù trạm phát vẫn chạy (đồng hồ máy bị chỉnh tới trước, hoặc máy ngủ, bị treo)"
 NO_CLAIM_NOTE = "không ghi được cơ sở dữ liệu để nhận phát nên không phát (tránh phát hai lần)"
 # Players decode into HOME/tmp, so a killed daemon's leftovers are found and removed at the next start.
 SCRATCH_DIR = "tmp"
@@ -279,7 +281,7 @@ class Daemon:
             if ps.planned_start in busy:
                 continue
             if (now - ps.planned_start) > grace:
-                self._settle_unaired(ps, DOWN_NOTE, Outcome.MISSED)
+                self._settle_missed(ps)
             else:
                 wanted[ps.planned_start] = ps
         released: list[tuple[datetime, Prepared, str]] = []
@@ -304,6 +306,21 @@ class Daemon:
         for when, prepared, token in released:  # taken out of the plan after its claim: give it back
             self._settler.release(when, prepared.airing_ids, token)
 
+    def _settle_missed(self, ps: Planned) -> None:
+        """Log a session whose set time passed beyond the grace: the daemon was down, or ran but too late."""
+        when = ps.planned_start
+        with self._state:
+            ran = when in self._scheduled  # scheduled by this daemon before its time: it was running
+        if not ran:
+            self._settle_unaired(ps, DOWN_NOTE, Outcome.MISSED)
+            return
+        log.warning("CẢNH BÁO: bỏ lỡ buổi %s: %s", when.isoformat(), LATE_NOTE)
+        self._settle_unaired(ps, LATE_NOTE, Outcome.MISSED)
+        with self._state:  # its jobs would only build it again and find it settled
+            if when not in self._active:
+                self._drop(when, forget=False)
+                self._preparer.done(when)
+
     def _drop(self, when: datetime, *, forget: bool) -> list[tuple[datetime, Prepared, str]]:
         """Remove a session's jobs and prepared playback; returns the claim to give back if `forget`."""
         self._scheduled.pop(when, None)
@@ -321,6 +338,8 @@ class Daemon:
                 return  # the plan changed since this job was added: its successor prepares
         try:
             self._preparer.prepare(ps)
+        except AlreadyTaken:
+            return  # the air job got there first: it is on air or logged
         except ClaimLost as exc:
             log.warning("Buổi %s: %s", ps.planned_start.isoformat(), exc.message)
         except (BroadcasterError, OSError) as exc:

@@ -16,6 +16,10 @@ class ClaimLost(PlayoutError):
     """Some airings of the programme were claimed by another daemon: this one does not air them."""
 
 
+class AlreadyTaken(PlayoutError):
+    """The programme has gone on air or been logged: a late prepare job must not build or claim it again."""
+
+
 def _os_error(exc: BaseException) -> OSError | None:
     seen: set[int] = set()
     current: BaseException | None = exc

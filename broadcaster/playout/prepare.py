@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
 from broadcaster.clock import Clock
 from broadcaster.errors import PlayoutError
-from broadcaster.playout.faults import ClaimLost
+from broadcaster.playout.faults import AlreadyTaken, ClaimLost
 from broadcaster.playout.journal import CLAIMED, OnAirJournal, item_to_json
 from broadcaster.playout.player import Player
 from broadcaster.playout.prepared import Prepared, intact
@@ -47,6 +47,8 @@ class Preparer:
         self._gates: dict[datetime, threading.Lock] = {}
         self._tokens: dict[datetime, str] = {}
         self._failures: dict[datetime, tuple[str, float]] = {}
+        # Programmes taken for air (or to be logged as not aired), kept a day: never prepared again.
+        self._taken: set[datetime] = set()
         self.lease_lost = False
 
     def meta(self, ps: Planned) -> dict[str, Any]:
@@ -96,6 +98,7 @@ class Preparer:
     def take(self, when: datetime) -> Prepared | None:
         """Remove the prepared programme (it goes on air, or is logged as not aired)."""
         with self._lock:
+            self._taken.add(when)
             return self._prepared.pop(when, None)
 
     def drop(self, when: datetime, *, forget: bool) -> tuple[Prepared, str] | None:
@@ -116,6 +119,7 @@ class Preparer:
         with self._lock:
             self._gates.pop(when, None)
             self._failures.pop(when, None)
+            self._taken = {t for t in self._taken if t > when - timedelta(days=1)}
 
     def close_all(self) -> list[tuple[datetime, Prepared, str]]:
         """At stop: close every prepared playback; returns the claims to give back."""
@@ -129,6 +133,10 @@ class Preparer:
 
     def _build(self, ps: Planned) -> Prepared:
         with self._lock:
+            # A prepare job that ran late (after the air job took the programme) would build it again
+            # and overwrite its on-air journal with "claimed": a kill then would air it a second time.
+            if ps.planned_start in self._taken:
+                raise AlreadyTaken("Buổi phát đã lên sóng hoặc đã ghi nhật ký.", "Không cần làm gì.")
             ready = self._prepared.get(ps.planned_start)
         if ready is not None and ready.signature == ps.signature:
             if intact(ready.built):

@@ -112,8 +112,7 @@ def queue_session(
             bulletin_id,
             actor=operator,
             now=now,
-            shape=lengths.shape,
-            duration_of=lengths.duration_of,
+            lengths=lengths,
             check_hours=False,
         ).id
         for bulletin_id in bulletin_ids

@@ -188,8 +188,7 @@ def start_emergency(
         bulletin_id,
         actor=actor,
         now=now,
-        shape=EMERGENCY_SHAPE,
-        duration_of=tools.duration_of(session),
+        lengths=queue.Lengths(EMERGENCY_SHAPE, tools.duration_of(session)),
         emergency=True,
         lead=EMERGENCY_LEAD,
     )

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from broadcaster import labels, planning
 from broadcaster.domain import Role
-from broadcaster.errors import InputError, InvalidStateError
+from broadcaster.errors import InvalidStateError
 from broadcaster.planning import fill
-from broadcaster.services import filling
+from broadcaster.services import filling, queue
 from broadcaster.services.plan_tools import PlanTools, parse_day
 from broadcaster.services.stations import campaign_titles, find_station
 from broadcaster.services.users import require_role
@@ -68,8 +68,7 @@ def fill_proposal(
     """What *Tự động xếp lịch* would queue from `first` to `last` (typed dates); nothing is queued."""
     require_role(session, actor, Role.OPERATOR)
     start, end = parse_day(first, "tu"), parse_day(last, "den")
-    if end < start:
-        raise InputError("Ngày kết thúc trước ngày bắt đầu.", "Đổi lại hai ngày.", field="den")
+    planning.check_day_order(start, end, "Đổi lại hai ngày.", field="den")
     row = find_station(session, station_code)
     outcome = filling.fill_range(
         session,
@@ -78,8 +77,7 @@ def fill_proposal(
         end,
         actor=actor,
         now=now,
-        shape=tools.programme_shape(session, row),
-        duration_of=tools.duration_of(session),
+        lengths=queue.Lengths(tools.programme_shape(session, row), tools.duration_of(session)),
         apply=False,
     )
     titles = campaign_titles(session, row.id)
@@ -133,8 +131,7 @@ def apply_fill(
         end,
         actor=actor,
         now=now,
-        shape=tools.programme_shape(session, row),
-        duration_of=tools.duration_of(session),
+        lengths=queue.Lengths(tools.programme_shape(session, row), tools.duration_of(session)),
         apply=True,
     )
     if proposal_fingerprint(outcome.result) != fingerprint.strip():

@@ -91,8 +91,7 @@ def fill_range(
     *,
     actor: str | None,
     now: datetime,
-    shape: planning.ProgrammeShape,
-    duration_of: queue.DurationOf,
+    lengths: queue.Lengths,
     apply: bool = False,
 ) -> FillOutcome:
     """Propose bulletins for local dates start..end so campaigns meet their targets; queue them if `apply`."""
@@ -108,10 +107,10 @@ def fill_range(
     result = fill.fill(
         station,
         campaigns,
-        candidates(session, station_row, duration_of),
-        queued_items(session, station_row, min(now, lo), hi, duration_of),
+        candidates(session, station_row, lengths.duration_of),
+        queued_items(session, station_row, min(now, lo), hi, lengths.duration_of),
         history(session, station_row, since),
-        shape,
+        lengths.shape,
         start,
         end,
         now,
@@ -127,8 +126,7 @@ def fill_range(
                 p.candidate.bulletin_id,
                 actor=actor,
                 now=now,
-                shape=shape,
-                duration_of=duration_of,
+                lengths=lengths,
             )
             made.append(row.id)
     return FillOutcome(station, result, made)

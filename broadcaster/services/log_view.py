@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from broadcaster import labels
 from broadcaster.domain import Outcome, Role
 from broadcaster.errors import InputError, NotFoundError
-from broadcaster.planning.calendar import station_zone
+from broadcaster.planning.calendar import END_BEFORE_START, in_order, station_zone
 from broadcaster.reports.export import asrun_csv
 from broadcaster.services import reporting
 from broadcaster.services.asrun_records import anchored, load_records
@@ -81,8 +81,8 @@ def parse_filters(
     """Filters typed in a form (fields tu, den, chien_dich, ket_qua); FormRefused names each bad one."""
     errors: dict[str, str] = {}
     start, end = _day(first, "tu", errors), _day(last, "den", errors)
-    if start and end and end < start:
-        errors["den"] = "Ngày kết thúc trước ngày bắt đầu."
+    if not in_order(start, end):
+        errors["den"] = END_BEFORE_START
     titles = campaign_titles(session, station.id)
     code = campaign.strip() or None
     if code is not None and code not in titles:

@@ -25,6 +25,8 @@ if TYPE_CHECKING:  # the TTS chain (gTTS, requests) is only needed by whoever pa
     from broadcaster.speech.render import Renderer
 
 RECORDING_ENGINE = "recording"  # the engine column of an operator recording: no TTS made it
+# Spoken air audio as `render_spoken` makes it: path, sha256, engine, voice, seconds, LUFS, true peak.
+Spoken = tuple[Path, str, str, str, float, float, float]
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ def _air_file(settings: MediaSettings, spoken_sha: str, engine: str, voice: str)
 
 def render_spoken(
     spoken: str, renderer: Renderer, settings: MediaSettings, *, upgrade: bool = False
-) -> tuple[Path, str, str, str, float, float, float]:
+) -> Spoken:
     """TTS then loudness: returns (path, sha256, engine, voice/settings, duration, lufs, true peak)."""
     result = renderer.render(spoken, upgrade=upgrade)
     spoken_sha = hashlib.sha256(spoken.encode("utf-8")).hexdigest()
@@ -137,20 +139,34 @@ def ensure_render(
     elif existing is not None:
         # Damaged or truncated: remove it so the content-addressed name is written afresh, not re-measured.
         Path(existing.path).unlink(missing_ok=True)
-    path, sha, engine, voice, duration, lufs, peak = render_spoken(
-        revision.spoken_text, renderer, settings, upgrade=upgrade
-    )
-    if existing is not None and existing.path == str(path) and existing.sha256 == sha:
+    made = render_spoken(revision.spoken_text, renderer, settings, upgrade=upgrade)
+    if existing is not None and existing.path == str(made[0]) and existing.sha256 == made[1]:
         return existing  # an upgrade that found the preferred engine still down: same audio, no new row
+    return add_speech_render(
+        session, made, revision_id=revision.id, kind="speech", spoken_sha256=revision.spoken_sha256, now=now
+    )
+
+
+def add_speech_render(
+    session: Session,
+    made: Spoken,
+    *,
+    revision_id: int | None,
+    kind: str,
+    spoken_sha256: str,
+    now: datetime,
+) -> RenderRow:
+    """Store spoken air audio from `render_spoken` as a render row (a revision's speech, or an ident)."""
+    path, sha, engine, voice, duration, lufs, peak = made
     row = RenderRow(
-        revision_id=revision.id,
-        kind="speech",
+        revision_id=revision_id,
+        kind=kind,
         path=str(path),
         sha256=sha,
         duration_s=duration,
         engine=engine,
         voice=voice,
-        spoken_sha256=revision.spoken_sha256,
+        spoken_sha256=spoken_sha256,
         integrated_lufs=lufs,
         true_peak_dbtp=peak,
         created_at=now,

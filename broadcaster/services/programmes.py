@@ -5,15 +5,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from broadcaster import planning
 from broadcaster.audio.assemble import ProgrammeLayout, assemble
 from broadcaster.audio.ffmpeg import probe
-from broadcaster.domain import Priority
+from broadcaster.domain import Priority, Station
+from broadcaster.errors import PlanningError
 from broadcaster.files import file_sha256
 from broadcaster.planning import ProgrammeShape
 from broadcaster.playout.asrun import ItemSpan
@@ -92,6 +94,21 @@ def lengths(session: Session, station: StationRow, parts: ProgrammeParts, *, now
     return Lengths(programme_shape(session, station, parts, now=now), durations(session, parts, now=now))
 
 
+def hours_rule(station: Station, *, any_hour: bool = False) -> Callable[[datetime, float, Priority], bool]:
+    """The daemon's check before air: may a programme of `length_s` seconds start then (any_hour: yes)."""
+
+    def allowed(start: datetime, length_s: float, priority: Priority) -> bool:
+        if any_hour:
+            return True
+        try:
+            planning.check_allowed(station, start, timedelta(seconds=length_s), priority)
+        except PlanningError:
+            return False
+        return True
+
+    return allowed
+
+
 @dataclass(frozen=True)
 class BuiltProgramme:
     """An assembled programme file and where each item sits in it."""
@@ -126,23 +143,10 @@ def frame_render(
     )
     if row is not None and media.is_intact(row):
         return row
-    path, sha, engine, voice, duration, lufs, peak = media.render_spoken(spoken, renderer, settings)
-    row = RenderRow(
-        revision_id=None,
-        kind=kind,
-        path=str(path),
-        sha256=sha,
-        duration_s=duration,
-        engine=engine,
-        voice=voice,
-        spoken_sha256=spoken_sha,
-        integrated_lufs=lufs,
-        true_peak_dbtp=peak,
-        created_at=now,
+    made = media.render_spoken(spoken, renderer, settings)
+    return media.add_speech_render(
+        session, made, revision_id=None, kind=kind, spoken_sha256=spoken_sha, now=now
     )
-    session.add(row)
-    session.flush()
-    return row
 
 
 def build(

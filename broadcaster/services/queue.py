@@ -87,8 +87,7 @@ def queue(
     *,
     actor: str | None,
     now: datetime,
-    shape: planning.ProgrammeShape,
-    duration_of: DurationOf,
+    lengths: Lengths,
     priority: Priority = Priority.NORMAL,
     check_hours: bool = True,
 ) -> AiringRow:
@@ -102,6 +101,7 @@ def queue(
     bulletin = _bulletin_of(session, station_row, bulletin_id)
     revision = bulletins.approved_revision(bulletin)
     check_campaign_period(bulletin.campaign, station, occurrence.start, priority)
+    shape, duration_of = lengths.shape, lengths.duration_of
     new = duration_of(revision)  # may render speech: done before the lock, so no one waits for the TTS
     db.lock_station_plan(session, station_row.id)
     session.refresh(bulletin, ["status", "revisions"])  # what a racing retire or edit committed meanwhile
@@ -127,25 +127,64 @@ def queue(
         queued_by=user.name,
         queued_at=now,
     )
-    session.add(row)
     try:
-        session.flush()
+        return add_airing(
+            session,
+            row,
+            actor=user.name,
+            action="airing.queue",
+            now=now,
+            bulletin=bulletin.id,
+            revision=revision.number,
+            planned_start=occurrence.start.isoformat(),
+        )
     except IntegrityError as exc:
         if db.is_unique_violation(exc):
             raise _already_queued(bulletin_id) from exc
         raise
+
+
+def add_airing(
+    session: Session, row: AiringRow, *, actor: str, action: str, now: datetime, **detail: object
+) -> AiringRow:
+    """Store a new airing and its audit record; the checks that admit it are the caller's (`queue`'s)."""
+    session.add(row)
+    session.flush()
     audit.record(
-        session,
-        actor=user.name,
-        action="airing.queue",
-        object_type="airing",
-        object_id=row.id,
-        now=now,
-        bulletin=bulletin.id,
-        revision=revision.number,
-        planned_start=occurrence.start.isoformat(),
+        session, actor=actor, action=action, object_type="airing", object_id=row.id, now=now, **detail
     )
     return row
+
+
+def resume_airing(
+    session: Session, airing_id: int, planned_start: datetime, position: int, *, actor: str, now: datetime
+) -> AiringRow:
+    """The same revision queued again at `planned_start` (the daemon re-airs what an emergency cut).
+
+    The plan held it already, so no period, capacity or hours check runs; the audit record names the
+    airing it resumes.
+    """
+    old = session.get_one(AiringRow, airing_id)
+    row = AiringRow(
+        station_id=old.station_id,
+        session_code=old.session_code,
+        planned_start=planned_start,
+        bulletin_id=old.bulletin_id,
+        revision_id=old.revision_id,
+        priority=old.priority,
+        position=position,
+        queued_by=old.queued_by,
+        queued_at=now,
+    )
+    return add_airing(
+        session,
+        row,
+        actor=actor,
+        action="airing.resume",
+        now=now,
+        resumes=old.id,
+        planned_start=planned_start.isoformat(),
+    )
 
 
 def _bulletin_of(session: Session, station_row: StationRow, bulletin_id: int) -> BulletinRow:
@@ -253,8 +292,7 @@ def play_now(
     *,
     actor: str | None,
     now: datetime,
-    shape: planning.ProgrammeShape,
-    duration_of: DurationOf,
+    lengths: Lengths,
     emergency: bool = False,
     lead: timedelta = PLAY_NOW_LEAD,
 ) -> AiringRow:
@@ -270,8 +308,7 @@ def play_now(
         bulletin_id,
         actor=actor,
         now=now,
-        shape=shape,
-        duration_of=duration_of,
+        lengths=lengths,
         priority=Priority.EMERGENCY if emergency else Priority.PRIORITY,
     )
 
@@ -286,8 +323,7 @@ def move(
     position: int | None,
     actor: str | None,
     now: datetime,
-    shape: planning.ProgrammeShape,
-    duration_of: DurationOf,
+    lengths: Lengths,
 ) -> AiringRow:
     """Move a queued airing into another session (or another place in its own), at `position` (1 = first)."""
     user = require_role(session, actor, Role.OPERATOR)
@@ -313,6 +349,7 @@ def move(
             f"Bản tin {row.bulletin_id} đã có trong buổi phát đích.", "Chọn buổi phát khác."
         )
     if occurrence.start != source_start:
+        shape, duration_of = lengths.shape, lengths.duration_of
         durations = [duration_of(session.get_one(RevisionRow, a.revision_id)) for a in others]
         new = duration_of(session.get_one(RevisionRow, row.revision_id))
         planning.check_capacity(shape, occurrence, durations, new, timezone=station.timezone)

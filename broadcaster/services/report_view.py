@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from broadcaster import labels
 from broadcaster.errors import InputError
-from broadcaster.planning.calendar import local_day, station_zone
+from broadcaster.planning.calendar import END_BEFORE_START, in_order, local_day, station_zone
 from broadcaster.reports.compliance import ComplianceReport
 from broadcaster.reports.periods import Period, PeriodKind
 from broadcaster.reports.printable import (
@@ -93,8 +93,8 @@ def parse_query(
         choices = ", ".join(labels.period_kind(k) for k in PeriodKind)
         errors["ky"] = f"Không có kỳ báo cáo «{period.strip()}». Chọn một trong: {choices}."
     start, end = _day(first, "tu", errors), _day(last, "den", errors)
-    if start and end and end < start:
-        errors["den"] = "Ngày kết thúc trước ngày bắt đầu."
+    if not in_order(start, end):
+        errors["den"] = END_BEFORE_START
     if errors:
         raise FormRefused(errors)
     return ReportQuery(code, kind or PeriodKind.MONTH, start, end)

@@ -82,8 +82,7 @@ def queue_bulletin(
         bulletin_id,
         actor=actor,
         now=now,
-        shape=tools.programme_shape(session, row),
-        duration_of=tools.duration_of(session),
+        lengths=queue.Lengths(tools.programme_shape(session, row), tools.duration_of(session)),
         priority=Priority(priority),
     )
 
@@ -111,8 +110,7 @@ def move_airing(
         position=None,
         actor=actor,
         now=now,
-        shape=tools.programme_shape(session, row),
-        duration_of=tools.duration_of(session),
+        lengths=queue.Lengths(tools.programme_shape(session, row), tools.duration_of(session)),
     )
 
 

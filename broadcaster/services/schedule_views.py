@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from broadcaster import labels, planning
 from broadcaster.domain import BulletinStatus, ExceptionKind, Priority, Role, ScheduleException, Station
@@ -23,7 +23,15 @@ from broadcaster.services.plan_tools import PlanTools
 from broadcaster.services.programmes import EMERGENCY_SHAPE
 from broadcaster.services.stations import campaign_titles, find_station, station_domain
 from broadcaster.services.users import get_user
-from broadcaster.store.models import AsRunRow, BulletinRow, ExceptionRow, RenderRow, RevisionRow, StationRow
+from broadcaster.store.models import (
+    AsRunRow,
+    BulletinRow,
+    CampaignRow,
+    ExceptionRow,
+    RenderRow,
+    RevisionRow,
+    StationRow,
+)
 
 SLOT_RECURRING, SLOT_EXTRA, SLOT_MANUAL = "recurring", "extra", "manual"
 # Roles that change the plan (admin holds every role); everyone signed in may read it.
@@ -312,19 +320,25 @@ def _render_lengths(session: Session, row: StationRow) -> dict[int, float]:
 def approved_choices(
     session: Session, row: StationRow, durations: dict[int, float] | None = None
 ) -> list[BulletinChoice]:
-    """The station's approved bulletins (latest revision approved), by campaign then title."""
+    """The station's approved bulletins (latest revision approved), by campaign then title; one query."""
     lengths = durations if durations is not None else _render_lengths(session, row)
-    q = (
-        select(BulletinRow)
-        .where(BulletinRow.station_id == row.id, BulletinRow.status == BulletinStatus.APPROVED.value)
-        .options(selectinload(BulletinRow.revisions), selectinload(BulletinRow.campaign))
+    latest = (
+        select(func.max(RevisionRow.number))
+        .where(RevisionRow.bulletin_id == BulletinRow.id)
+        .correlate(BulletinRow)
+        .scalar_subquery()
     )
-    out = []
-    for b in session.scalars(q):
-        if not b.revisions or b.revisions[-1].approval != "approved":
-            continue
-        rev = b.revisions[-1]
-        out.append(BulletinChoice(b.id, b.title, b.campaign.code, b.campaign.title, lengths.get(rev.id)))
+    q = (
+        select(BulletinRow.id, BulletinRow.title, CampaignRow.code, CampaignRow.title, RevisionRow.id)
+        .join(CampaignRow, CampaignRow.id == BulletinRow.campaign_id)
+        .join(RevisionRow, (RevisionRow.bulletin_id == BulletinRow.id) & (RevisionRow.number == latest))
+        .where(BulletinRow.station_id == row.id, BulletinRow.status == BulletinStatus.APPROVED.value)
+        .where(RevisionRow.approval == "approved")
+    )
+    out = [
+        BulletinChoice(bulletin_id, title, code, campaign, lengths.get(revision_id))
+        for bulletin_id, title, code, campaign, revision_id in session.execute(q)
+    ]
     return sorted(out, key=lambda c: (c.campaign_title, c.title, c.id))
 
 

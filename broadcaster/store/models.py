@@ -393,6 +393,4 @@ class ApiTokenRow(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
-    __table_args__ = (
-        CheckConstraint("(user_id IS NULL) != (station_id IS NULL)", name="owner"),
-    )
+    __table_args__ = (CheckConstraint("(user_id IS NULL) != (station_id IS NULL)", name="owner"),)

@@ -46,8 +46,7 @@ def _days(web: Web, station: StationRow, first: date | None, last: date | None) 
     today = web.now().astimezone(zone_of(station)).date()
     first = first or today
     last = last or first + timedelta(days=6)
-    if last < first:
-        raise InputError("Ngày kết thúc trước ngày bắt đầu.", "Đổi lại from và to.", field="to")
+    planning.check_day_order(first, last, "Đổi lại from và to.", field="to")
     if (last - first).days > MAX_DAYS:
         raise InputError("Khoảng ngày quá dài.", "Xem tối đa một năm mỗi lần.", field="to")
     return first, last
@@ -155,8 +154,7 @@ def add_airing(request: Request, caller: Caller, body: AiringIn) -> AiringOut:
             body.bulletin_id,
             actor=actor,
             now=web.now(),
-            shape=web.app.programme_shape(s, station),
-            duration_of=web.app.duration_of(s),
+            lengths=web.app.lengths(s, station),
             priority=Priority(body.priority),
         )
         return _airing(row, zone_of(station))
@@ -189,8 +187,7 @@ def play_now(request: Request, caller: Caller, body: PlayNowIn) -> AiringOut:
             body.bulletin_id,
             actor=actor,
             now=web.now(),
-            shape=web.app.programme_shape(s, station),
-            duration_of=web.app.duration_of(s),
+            lengths=web.app.lengths(s, station),
         )
         return _airing(row, zone_of(station))
 
@@ -211,8 +208,7 @@ def asrun(
     """What actually aired, in local time; corrections applied unless `all`."""
     with read_as(request, caller) as (s, station, _):
         zone = zone_of(station)
-        if from_ and to and to < from_:
-            raise InputError("Ngày kết thúc trước ngày bắt đầu.", "Đổi lại from và to.", field="to")
+        planning.check_day_order(from_, to, "Đổi lại from và to.", field="to")
         start = planning.to_utc(zone, from_, time(0)) if from_ else None
         end = planning.to_utc(zone, to + timedelta(days=1), time(0)) if to else None
         records = reporting.load_records(

@@ -1,9 +1,11 @@
 """Benchmark: exactly once under faults — the real daemon through many short airings on a PulseAudio sink.
 
-Run: .venv/bin/python scripts/bench/soak.py [--airings 500] [--spacing 2.5] [--seed 1] [--quick] [--keep DIR]
+Run: .venv/bin/python scripts/bench/soak.py [--airings 500] [--spacing 3] [--seed 1] [--quick] [--keep DIR]
+     (as root for the read-only bind mounts; --reanalyse DIR decodes and tallies a kept run again)
 `broadcaster run` (the installed console script, supervised like the systemd unit: restarted 5 s after
 it exits) airs one programme every `spacing` seconds to a null sink: the station ident, then one
-operator recording whose two-tone code names its airing. Faults from a seeded RNG, one after another:
+operator recording whose two-tone code names its airing (a programme lasts 2.8 s with its 1-s tail).
+Every tenth slot is left free for the other process. Faults from a seeded RNG, one after another:
 kill -9 and restart after 1-8 s, another process holding BEGIN EXCLUSIVE on the database for 5-90 s,
 the daemon's decode folder or programme folder read-only for 5-30 s (durations divided by --scale), a
 second daemon with another home on the same database (it must refuse), a kill during a lock; beside
@@ -12,11 +14,14 @@ streamed to disk and decoded block by block afterwards; after a last clean start
 journal settles) the as-run rows are compared with what was heard.
 Peer measured in the same run: the same daemon, home and sink through --peer-airings airings (default
 100, a shorter run) with no fault and no other process. Goal: 0 aired twice, 0 unaccounted.
+Other figures printed: programmes on air together (by their own rows), completed rows whose code was
+heard cut short, "not running" causes given while the daemon ran, and off-air style verdicts.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import random
@@ -33,12 +38,13 @@ from pathlib import Path
 from types import FrameType
 
 from soak_faults import Context, Fault, Supervisor, plan_faults, run_faults
-from soak_setup import EXTRA_CODE, MAIN_CODE, bench_env, queue_plan, set_up
+from soak_setup import EXTRA_CODE, MAIN_CODE, bench_env, code_fingerprint, queue_plan, set_up
 from soak_sink import StreamRecorder, code_count, code_onset_in_file, decode
 from soak_tally import ZONE, Airing, Row, Tally, print_table, tally
 from sqlalchemy import select
 
-from broadcaster.app import App
+from broadcaster.app import App, build_app
+from broadcaster.config import load_config
 from broadcaster.store.models import AiringRow, AsRunRow
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
@@ -62,6 +68,8 @@ class Phase:
     planned: list[float] = field(default_factory=list)  # starts of the airings still queued at the end
     queuer: list[dict[str, object]] = field(default_factory=list)
     tracebacks: int = 0
+    load: list[float] = field(default_factory=list)  # 1-minute load average at the start and the end
+    code: list[str] = field(default_factory=list)  # fingerprint of the package's sources, start and end
     offset_s: float = 0.0
     result: Tally | None = None
 
@@ -100,6 +108,8 @@ def run_phase(
     queuer: subprocess.Popen[bytes] | None = None
     injector: threading.Thread | None = None
     recorder.start()
+    phase.load.append(os.getloadavg()[0])
+    phase.code.append(code_fingerprint())
     try:
         supervisor.run()
         if faulty:
@@ -125,6 +135,8 @@ def run_phase(
         settle_journal(supervisor, home)
         time.sleep(0.5)
         recorder.stop()
+    phase.load.append(os.getloadavg()[0])
+    phase.code.append(code_fingerprint())
     phase.events = supervisor.events
     phase.alive = supervisor.alive()
     phase.tracebacks = sum(p.read_text(errors="replace").count("Traceback") for p in logs.glob("*.log"))
@@ -226,6 +238,11 @@ def report(peer: Phase, faulty: Phase, args: argparse.Namespace, verify: str) ->
         f"re-sync {args.resync:g} s, seed {args.seed}, fault durations ÷{args.scale:g}; pacat to a null sink"
     )
     print(f"code onset in each programme (after the ident): {faulty.offset_s * 1000:.0f} ms")
+    loads = ", ".join(f"{p.name} {p.load[0]:.1f} → {p.load[-1]:.1f}" for p in (peer, faulty) if p.load)
+    print(f"machine load (1-min load average on {os.cpu_count()} cores, start → end): {loads}")
+    codes = " → ".join(dict.fromkeys(c for p in (peer, faulty) for c in p.code))
+    changed = " (CHANGED during the runs: restarts loaded other code)" if "→" in codes else ""
+    print(f"package sources (sha256 prefix): {codes}{changed}")
     print_table(peer.result, faulty.result)
     t0 = faulty.starts[0]
     print(f"faults injected ({len(faulty.faults)}), seconds from the first airing:")
@@ -283,7 +300,7 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of the fault plan (1)")
     parser.add_argument("--scale", type=float, default=1.0, help="divide fault durations by this (1)")
-    parser.add_argument("--lead", type=float, default=4.0, help="daemon's prepare lead, seconds (4)")
+    parser.add_argument("--lead", type=float, default=8.0, help="daemon's prepare lead, seconds (8)")
     parser.add_argument(
         "--grace", type=float, default=5.0, help="daemon's grace for a late start, seconds (5)"
     )
@@ -293,7 +310,11 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="smoke run: 40 airings, 20 without faults, ÷6")
     parser.add_argument("--keep", type=Path, help="keep homes, recordings and logs in this folder")
+    parser.add_argument("--reanalyse", type=Path, help="only decode and tally again a run kept with --keep")
     args = parser.parse_args()
+    if args.reanalyse:
+        reanalyse(args.reanalyse)
+        return
     if args.quick:
         args.airings, args.peer_airings, args.scale = 40, 20, 6.0
     extras = args.airings // (FREE_EVERY - 1)
@@ -311,22 +332,87 @@ def main() -> None:
             began = time.time()
             app, ids, code_of = set_up(home, needed)
             print(f"set-up: {needed} approved recordings in {time.time() - began:.0f} s")
+            kept = {k: getattr(args, k) for k in _KEPT_ARGS}
+            (root / "bench.json").write_text(json.dumps({"args": kept, "code_of": code_of}))
             peer = Phase("no faults", root / "peer")
             faulty = Phase("faults", root / "faults")
             for phase, share in ((peer, ids[: args.peer_airings]), (faulty, ids[args.peer_airings :])):
                 print(f"run '{phase.name}': {len(share)} bulletins ...", flush=True)
                 run_phase(phase, app, env, server.sink, share, args)
+                save_phase(phase)
                 analyse(phase, app, code_of, args)
-            done = subprocess.run(
-                [BIN, "log", "verify"], env=env, capture_output=True, text=True, timeout=300
-            )
-            said = (done.stdout + done.stderr).strip().splitlines()
-            verify = f"exit {done.returncode}: {said[-1] if said else ''}"
-            report(peer, faulty, args, verify)
+            report(peer, faulty, args, verify_log(env))
             app.engine.dispose()
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)
+
+
+_KEPT_ARGS = (
+    "airings",
+    "peer_airings",
+    "spacing",
+    "seed",
+    "scale",
+    "lead",
+    "grace",
+    "resync",
+    "busy_timeout",
+)
+
+
+def verify_log(env: dict[str, str]) -> str:
+    """`broadcaster log verify` on the home: its exit code and last line."""
+    done = subprocess.run([BIN, "log", "verify"], env=env, capture_output=True, text=True, timeout=300)
+    said = (done.stdout + done.stderr).strip().splitlines()
+    return f"exit {done.returncode}: {said[-1] if said else ''}"
+
+
+def save_phase(phase: Phase) -> None:
+    """What the run did (plan, faults, daemon events), beside its recording, for --reanalyse."""
+    data = {
+        "starts": phase.starts,
+        "faults": [dataclasses.asdict(f) for f in phase.faults],
+        "events": phase.events,
+        "alive": phase.alive,
+        "queuer": phase.queuer,
+        "tracebacks": phase.tracebacks,
+        "load": phase.load,
+        "code": phase.code,
+    }
+    (phase.folder / "phase.json").write_text(json.dumps(data, ensure_ascii=False))
+
+
+def load_phase(name: str, folder: Path) -> Phase:
+    """A phase saved by save_phase."""
+    data = json.loads((folder / "phase.json").read_text())
+    return Phase(
+        name,
+        folder,
+        starts=data["starts"],
+        faults=[Fault(**f) for f in data["faults"]],
+        events=[(float(t), str(w)) for t, w in data["events"]],
+        alive=[(float(a), float(b)) for a, b in data["alive"]],
+        queuer=data["queuer"],
+        tracebacks=data["tracebacks"],
+        load=data["load"],
+        code=data.get("code", []),
+    )
+
+
+def reanalyse(root: Path) -> None:
+    """Decode and tally a kept run again (the daemon is not started)."""
+    saved = json.loads((root / "bench.json").read_text())
+    args = argparse.Namespace(**saved["args"])
+    code_of = {int(k): int(v) for k, v in saved["code_of"].items()}
+    env = bench_env(root / "home", "", args)
+    os.environ.update(env)
+    app = build_app(load_config())
+    peer, faulty = load_phase("no faults", root / "peer"), load_phase("faults", root / "faults")
+    for phase in (peer, faulty):
+        analyse(phase, app, code_of, args)
+    report(peer, faulty, args, verify_log(env))
+    app.engine.dispose()
 
 
 def _interrupt(_signum: int, _frame: FrameType | None) -> None:

@@ -41,8 +41,7 @@ def queue_one(app: App, bulletin_id: int, start: float, code: str) -> int:
             bulletin_id,
             actor="hung",
             now=app.clock.now(),
-            shape=app.programme_shape(s, row),
-            duration_of=app.duration_of(s),
+            lengths=app.lengths(s, row),
         ).id
 
 

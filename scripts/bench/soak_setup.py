@@ -8,6 +8,7 @@ each airing is queued into its own extra session of one programme, `spacing` sec
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -126,7 +127,7 @@ def queue_plan(app: App, main: list[int], spacing: float, free_every: int) -> tu
     """Queue one bulletin per slot from shortly after now; returns the slots' starts and the free ones."""
     slots = len(main) + (len(main) // (free_every - 1) if free_every else 0)
     began = time.time()
-    first = began + 10 + 0.06 * slots  # time to queue them all before the first is due
+    first = began + 10 + 0.1 * slots  # time to queue them all before the first is due (a loaded machine)
     starts = [round(first + k * spacing, 3) for k in range(slots)]
     free = [t for k, t in enumerate(starts) if free_every and k % free_every == free_every - 1]
     taken = [t for t in starts if t not in set(free)]
@@ -136,3 +137,12 @@ def queue_plan(app: App, main: list[int], spacing: float, free_every: int) -> tu
     if late > 0:
         print(f"  (queueing took {time.time() - began:.0f} s: the first airings had {late:.1f} s less lead)")
     return starts, free
+
+
+def code_fingerprint() -> str:
+    """A short hash of the package's sources: the daemon each restart loads may change during a run."""
+    package = Path(__file__).resolve().parents[2] / "broadcaster"
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]

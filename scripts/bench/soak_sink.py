@@ -35,6 +35,7 @@ _BLOCK_FRAMES = 2000  # 20 s of frames per decoding block
 _TONAL = 0.6  # share of the 300-4000 Hz power in the two strongest code tones
 _MIN_FRAMES = 5  # shortest run counted as a (partial) code: about 0.13 s of tone
 _COMPLETE_FRAMES = 45  # a 0.6-s code gives ~52 labelled frames; fewer means it was cut
+MERGE_S = 2.0  # a programme (ident, gap, code, tail) lasts 2.8 s
 
 
 def code_count() -> int:
@@ -224,7 +225,26 @@ def decode(raw_path: Path, marks_path: Path) -> Decoded:
         Heard(code, float(clock.wall([_onset(samples, start)])[0]), length / 100)
         for code, start, length in _runs(labels)
     ]
-    return Decoded(heard, envelope, clock)
+    return Decoded(_merged(heard), envelope, clock)
+
+
+def _merged(heard: list[Heard]) -> list[Heard]:
+    """One detection per airing: pieces of one code closer than a programme's length are one hearing.
+
+    Another programme mixed over a code (two on air at once) can break its run in two; a real second
+    airing of the same clip starts a whole programme later.
+    """
+    out: list[Heard] = []
+    last: dict[int, int] = {}
+    for h in sorted(heard, key=lambda h: h.onset):
+        i = last.get(h.code)
+        if i is not None and h.onset - out[i].onset < MERGE_S:
+            first = out[i]
+            out[i] = Heard(h.code, first.onset, first.seconds + h.seconds)
+            continue
+        last[h.code] = len(out)
+        out.append(h)
+    return out
 
 
 def _runs(labels: npt.NDArray[np.int16]) -> list[tuple[int, int, int]]:

@@ -164,8 +164,7 @@ def queue_at(app: App, bulletin_ids: list[int], in_s: float, code: str = "thu") 
                 b,
                 actor="hung",
                 now=app.clock.now(),
-                shape=shape,
-                duration_of=app.duration_of(s),
+                lengths=queue.Lengths(shape, app.duration_of(s)),
             ).id
             for b in bulletin_ids
         ]
@@ -182,8 +181,7 @@ def play_now(app: App, bulletin_id: int, *, emergency: bool) -> int:
             bulletin_id,
             actor="hung",
             now=app.clock.now(),
-            shape=app.programme_shape(s, row),
-            duration_of=app.duration_of(s),
+            lengths=app.lengths(s, row),
             emergency=emergency,
         ).id
 

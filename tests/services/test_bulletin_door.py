@@ -18,6 +18,7 @@ from broadcaster.app import App
 from broadcaster.domain import BulletinStatus, Priority, Role, SessionOccurrence, Station
 from broadcaster.errors import InputError, InvalidStateError, PermissionDenied, PlanningError
 from broadcaster.services import bulletins, queue, stations, users
+from broadcaster.services.queue import Lengths
 from broadcaster.services.schedule_views import sessions_between
 from broadcaster.services.withdrawals import REASON_EDITED, REASON_RETIRED
 from broadcaster.store.models import AiringRow, AuditRow, CampaignRow, RevisionRow, StationRow
@@ -68,7 +69,7 @@ def _put(
     row, domain = _station(s)
     return queue.queue(
         s, row, domain, occ, bulletin_id,
-        actor=actor, now=now, shape=SHAPE, duration_of=one_minute, priority=priority,
+        actor=actor, now=now, lengths=Lengths(SHAPE, one_minute), priority=priority,
     )  # fmt: skip
 
 
@@ -131,7 +132,7 @@ def test_a_campaign_cannot_be_queued_outside_its_period(seeded: App) -> None:
         with pytest.raises(PlanningError, match="đã kết thúc"):  # nor moved out of it
             queue.move(
                 s, row, domain, airing.id, _session(s, date(2023, 3, 27), "06:00"),
-                position=None, actor="hung", now=NOW, shape=SHAPE, duration_of=one_minute,
+                position=None, actor="hung", now=NOW, lengths=Lengths(SHAPE, one_minute),
             )  # fmt: skip
 
 
@@ -141,9 +142,9 @@ def test_an_ended_campaign_still_lets_an_emergency_through(seeded: App) -> None:
         row, domain = _station(s)
         bid = _approved(s)[0]
         with pytest.raises(PlanningError, match="đã kết thúc ngày 31/12/2023"):
-            queue.play_now(s, row, domain, bid, actor="hung", now=night, shape=SHAPE, duration_of=one_minute)
+            queue.play_now(s, row, domain, bid, actor="hung", now=night, lengths=Lengths(SHAPE, one_minute))
         urgent = queue.play_now(
-            s, row, domain, bid, actor="hung", now=night, shape=SHAPE, duration_of=one_minute, emergency=True
+            s, row, domain, bid, actor="hung", now=night, lengths=Lengths(SHAPE, one_minute), emergency=True
         )
         assert urgent.priority == "emergency"
 

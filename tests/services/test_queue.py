@@ -13,6 +13,7 @@ from broadcaster.app import App
 from broadcaster.domain import BulletinStatus, Priority, SessionOccurrence, Station
 from broadcaster.errors import InvalidStateError, PlanningError
 from broadcaster.services import bulletins, filling, queue, stations
+from broadcaster.services.queue import Lengths
 from broadcaster.services.schedule_views import sessions_between
 from broadcaster.store.models import AiringRow, RevisionRow, StationRow
 
@@ -47,8 +48,7 @@ def put(s: Session, bulletin_id: int, occ: SessionOccurrence, length: float = 1.
         bulletin_id,
         actor="hung",
         now=NOW,
-        shape=SHAPE,
-        duration_of=minutes(length),
+        lengths=Lengths(SHAPE, minutes(length)),
         **kw,  # type: ignore[arg-type]
     )
 
@@ -92,7 +92,7 @@ def test_move_reorders_and_changes_sessions_and_the_day_view_adds_up(seeded: App
         row, domain, ids = context(s)
         morning, evening = session_at(domain, MONDAY, "06:00"), session_at(domain, MONDAY, "17:00")
         a, b, c = (put(s, i, morning, 2.0) for i in ids[:3])
-        kw = {"actor": "hung", "now": NOW, "shape": SHAPE, "duration_of": minutes(2.0)}
+        kw = {"actor": "hung", "now": NOW, "lengths": Lengths(SHAPE, minutes(2.0))}
         queue.move(s, row, domain, c.id, morning, position=1, **kw)  # type: ignore[arg-type]
         assert [x.id for x in queue.session_airings(s, row.id, morning.start)] == [c.id, a.id, b.id]
         queue.move(s, row, domain, a.id, evening, position=None, **kw)  # type: ignore[arg-type]
@@ -121,7 +121,7 @@ def test_a_past_airing_cannot_be_moved(seeded: App) -> None:
         with pytest.raises(InvalidStateError):
             queue.move(
                 s, row, domain, airing.id, session_at(domain, MONDAY, "17:00"),
-                position=None, actor="hung", now=later, shape=SHAPE, duration_of=minutes(1),
+                position=None, actor="hung", now=later, lengths=Lengths(SHAPE, minutes(1)),
             )  # fmt: skip
 
 
@@ -129,7 +129,7 @@ def test_play_now_emergency_at_any_hour_priority_only_within_hours(seeded: App) 
     night = datetime(2023, 3, 20, 15, 0, tzinfo=UTC)  # 22:00 in Hà Nội
     with seeded.tx() as s:
         row, domain, ids = context(s)
-        kw = {"actor": "hung", "now": night, "shape": SHAPE, "duration_of": minutes(1)}
+        kw = {"actor": "hung", "now": night, "lengths": Lengths(SHAPE, minutes(1))}
         urgent = queue.play_now(s, row, domain, ids[0], emergency=True, **kw)  # type: ignore[arg-type]
         assert (urgent.session_code, urgent.priority) == ("emergency", "emergency")
         assert urgent.planned_start == night + queue.PLAY_NOW_LEAD
@@ -141,7 +141,7 @@ def test_play_now_emergency_at_any_hour_priority_only_within_hours(seeded: App) 
 
 
 def test_fill_proposes_applies_and_then_has_nothing_left_to_do(seeded: App) -> None:
-    kw = {"actor": "hung", "now": NOW, "shape": SHAPE, "duration_of": minutes(1.5)}
+    kw = {"actor": "hung", "now": NOW, "lengths": Lengths(SHAPE, minutes(1.5))}
     with seeded.tx() as s:
         row = stations.find_station(s, "phu-thu")
         proposed = filling.fill_range(s, row, MONDAY, MONDAY + timedelta(days=6), **kw)  # type: ignore[arg-type]
@@ -160,7 +160,7 @@ def test_fill_proposes_applies_and_then_has_nothing_left_to_do(seeded: App) -> N
 
 
 def test_fill_says_which_targets_cannot_be_met_and_by_how_much(seeded: App) -> None:
-    kw = {"actor": "hung", "now": NOW, "shape": SHAPE, "duration_of": minutes(20)}  # longer than any session
+    kw = {"actor": "hung", "now": NOW, "lengths": Lengths(SHAPE, minutes(20))}  # longer than any session
     with seeded.tx() as s:
         row = stations.find_station(s, "phu-thu")
         outcome = filling.fill_range(s, row, MONDAY, MONDAY + timedelta(days=6), **kw)  # type: ignore[arg-type]

@@ -28,6 +28,7 @@ from broadcaster.domain import BulletinStatus, SessionOccurrence
 from broadcaster.errors import BroadcasterError
 from broadcaster.schedules import load_schedule
 from broadcaster.services import bulletins, queue, stations
+from broadcaster.services.queue import Lengths
 from broadcaster.store import db
 from broadcaster.store.models import AiringRow, RevisionRow
 
@@ -60,7 +61,7 @@ def _race_worker(
                 domain = stations.station_domain(s, row)
                 queue.queue(
                     s, row, domain, occurrence, bulletin_id,
-                    actor="hung", now=NOW, shape=SHAPE, duration_of=duration,
+                    actor="hung", now=NOW, lengths=Lengths(SHAPE, duration),
                 )  # fmt: skip
             out.append(("ok", ""))
         except BroadcasterError as exc:
@@ -246,8 +247,7 @@ def test_a_queue_that_waits_for_a_retire_sees_the_bulletin_retired(race_app: App
                     ids[0],
                     actor="hung",
                     now=NOW,
-                    shape=SHAPE,
-                    duration_of=lambda r: 60.0,
+                    lengths=Lengths(SHAPE, lambda r: 60.0),
                 )
     finally:
         engine.dispose()

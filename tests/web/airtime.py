@@ -57,8 +57,7 @@ def queue_today(app: App, ids: list[int]) -> dict[str, list[int]]:
                     bulletin_id,
                     actor="hung",
                     now=NOW - timedelta(days=1),
-                    shape=SHAPE,
-                    duration_of=lambda _rev: 60.0,
+                    lengths=queue.Lengths(SHAPE, lambda _rev: 60.0),
                 )
                 out[code].append(airing.id)
     return out

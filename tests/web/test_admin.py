@@ -463,10 +463,8 @@ def test_a_time_change_warns_of_airings_queued_at_the_old_time(web_app: App, bro
         days = planning.occurrences(domain, today, today + timedelta(days=8))
         occ = next(o for o in days if o.session_code == "sang" and o.start > now)
         approved = bulletins.list_bulletins(s, row.id, campaign="mai-dam-2023", status="approved")[0].id
-        shape, duration_of = web_app.programme_shape(s, row), web_app.duration_of(s)
-        queue.queue(
-            s, row, domain, occ, approved, actor="hung", now=now, shape=shape, duration_of=duration_of
-        )
+        lengths = web_app.lengths(s, row)
+        queue.queue(s, row, domain, occ, approved, actor="hung", now=now, lengths=lengths)
     person = browser("admin")
     person.get("/quan-tri/dai")
     answer = person.post("/quan-tri/dai/buoi/sang", {**SESSION_FORM, "start": "05:30"})

@@ -179,8 +179,7 @@ def test_an_unknown_or_normal_airing_has_no_emergency_page(
             approved(quick_app)[0],
             actor="hung",
             now=NOW.replace(hour=6, minute=30),  # a play-now that is not an emergency keeps to the hours
-            shape=emergency.EMERGENCY_SHAPE,
-            duration_of=quick_app.duration_of(s),
+            lengths=queue.Lengths(emergency.EMERGENCY_SHAPE, quick_app.duration_of(s)),
         ).id
     assert person.get(f"/khan-cap/luot/{normal}").status_code == 404
 
@@ -243,8 +242,7 @@ def test_with_broadcaster_run_an_emergency_cuts_the_programme_on_air_within_a_se
                 long_one,
                 actor="hung",
                 now=web_app.clock.now(),
-                shape=web_app.programme_shape(s, row),
-                duration_of=web_app.duration_of(s),
+                lengths=web_app.lengths(s, row),
             ).id
         home = web_app.config.home
         wait_for(lambda: on_air_programme(home) is not None, 30, "the programme to go on air")
@@ -260,7 +258,9 @@ def test_with_broadcaster_run_an_emergency_cuts_the_programme_on_air_within_a_se
         wait_for(lambda: any(r.airing_id == airing for r in asrun(web_app)), 60, "the emergency's as-run row")
     rows = {r.airing_id: r for r in asrun(web_app)}
     urgent, interrupted = rows[airing], rows[cut]
-    assert interrupted.outcome == "interrupted" and interrupted.note == "bị cắt để phát tin khẩn cấp"
+    told = [(r.seq, r.airing_id, r.bulletin_id, r.outcome, r.played_ms, r.note) for r in asrun(web_app)]
+    assert interrupted.outcome == "interrupted", f"{told} {record} {posted}"
+    assert interrupted.note == "bị cắt để phát tin khẩn cấp"
     assert urgent.outcome == "completed" and urgent.actual_start is not None
     assert interrupted.actual_end is not None and interrupted.actual_end <= urgent.actual_start
     delay = (urgent.actual_start - posted).total_seconds()
