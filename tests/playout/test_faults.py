@@ -27,11 +27,9 @@ from sqlalchemy.orm import Session
 from test_daemon import (
     BIN,
     FAST_ENV,
-    LONG,
     SECOND,
     SHORT,
     STATION_TOML,
-    make_app,
     queue_at,
     rows,
     station,
@@ -66,6 +64,19 @@ def _wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
 def _planned(app: App, airing_id: int) -> datetime:
     with app.tx() as s:
         return s.get_one(AiringRow, airing_id).planned_start
+
+
+def _app(monkeypatch: pytest.MonkeyPatch, home: Path, *, clock: Clock | None = None, **extra: str) -> App:
+    """`make_app`'s tiny station and timing; a one-word ident and no closing words keep programmes short."""
+    for name, value in {**FAST_ENV, "BROADCASTER_PROGRAMME_CLOSING": "", **extra}.items():
+        monkeypatch.setenv(name, value)
+    app = build_app(load_config(), clock=clock)
+    app.init()
+    toml = home / "thu.toml"
+    toml.write_text(STATION_TOML.replace('ident = "Đài thử."', 'ident = "Đài."'), encoding="utf-8")
+    with app.tx() as s:
+        stations.import_schedule(s, load_schedule(toml), actor="test", now=app.clock.now(), speak=app.speak)
+    return app
 
 
 def _render(app: App, *bulletin_ids: int) -> None:
@@ -154,15 +165,15 @@ def daemon_log(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Log]:
 def test_the_player_dying_mid_airing_fails_that_airing_once_and_the_next_one_airs(
     clean_env: Path, monkeypatch: pytest.MonkeyPatch, pulse_server: PulseServer, daemon_log: _Log
 ) -> None:
-    app = make_app(
+    app = _app(
         monkeypatch,
         clean_env,
         BROADCASTER_PLAYOUT_PLAYER="pacat",
         BROADCASTER_PLAYOUT_DEVICE=pulse_server.sink,
     )
-    _render(app, LONG, SHORT)
-    [cut] = queue_at(app, [LONG], 5)  # a 12-s bulletin
-    [after] = queue_at(app, [SHORT], 14, code="sau")  # 9 s after it: prepared after the kill
+    _render(app, SECOND, SHORT)
+    [cut] = queue_at(app, [SECOND], 3)  # a 2.5-s bulletin
+    [after] = queue_at(app, [SHORT], 8, code="sau")  # 5 s after it: prepared after the kill
     planned = _planned(app, cut)
     daemon = app.daemon(station(app))
     daemon.start()
@@ -170,7 +181,7 @@ def test_the_player_dying_mid_airing_fails_that_airing_once_and_the_next_one_air
         record = _on_air(clean_env, planned, 20, lambda: True)
         assert record.items is not None and record.started_at is not None
         item_start = record.items[0].spans[0][0]
-        kill_at = record.started_at + timedelta(seconds=item_start + 1.5)
+        kill_at = record.started_at + timedelta(seconds=item_start + 1.0)
         time.sleep(max(0.0, _seconds(kill_at, datetime.now(UTC))))
         on_air, *_ = _players()  # the oldest pacat is the one on air
         killed_at = datetime.now(UTC)
@@ -204,14 +215,14 @@ def test_an_output_that_vanishes_fails_the_airing_in_the_gap_and_the_next_one_ai
     output = PulseServer(f"faults_output_{os.getpid()}")
     output.start()
     try:
-        app = make_app(
+        app = _app(
             monkeypatch,
             clean_env,
             BROADCASTER_PLAYOUT_PLAYER="pacat",
             BROADCASTER_PLAYOUT_DEVICE=output.sink,
         )
         _render(app, SHORT, SECOND)
-        [before] = queue_at(app, [SHORT], 4)
+        [before] = queue_at(app, [SHORT], 3)
         daemon = app.daemon(station(app))
         daemon.start()
         try:
@@ -219,10 +230,10 @@ def test_an_output_that_vanishes_fails_the_airing_in_the_gap_and_the_next_one_ai
             # No stream left on the sink, so nothing is moved to another sink when it goes.
             _wait_for(lambda: not _players(), 5, "the player to close")
             output.stop()  # `pactl unload-module`: the output is gone
-            [gap] = queue_at(app, [SECOND], 4, code="mat")
+            [gap] = queue_at(app, [SECOND], 3, code="mat")
             _wait_for(_logged(app, gap), 20, "the airing in the gap")
             output.start()  # `pactl load-module module-null-sink`: the output is back
-            [back] = queue_at(app, [SHORT], 4, code="lai")
+            [back] = queue_at(app, [SHORT], 3, code="lai")
             _wait_for(_logged(app, back), 20, "the airing after the gap")
             assert daemon.wait_idle(20)
         finally:
@@ -276,40 +287,27 @@ class SteppedClock:
         return time.monotonic()
 
 
-def _app_with_clock(monkeypatch: pytest.MonkeyPatch, home: Path, clock: Clock) -> App:
-    """`make_app`'s tiny station, built with `clock`."""
-    for name, value in FAST_ENV.items():
-        monkeypatch.setenv(name, value)
-    app = build_app(load_config(), clock=clock)
-    app.init()
-    toml = home / "thu.toml"
-    toml.write_text(STATION_TOML, encoding="utf-8")
-    with app.tx() as s:
-        stations.import_schedule(s, load_schedule(toml), actor="test", now=clock.now(), speak=app.speak)
-    return app
-
-
 @pytest.mark.slow
 def test_a_clock_stepped_forward_then_back_airs_nothing_twice_and_skips_nothing_silently(
     clean_env: Path, monkeypatch: pytest.MonkeyPatch, daemon_log: _Log
 ) -> None:
     step = timedelta(minutes=5)
     with SteppedClock() as clock:
-        app = _app_with_clock(monkeypatch, clean_env, clock)
+        app = _app(monkeypatch, clean_env, clock=clock)
         _render(app, SHORT, SECOND)
-        [first] = queue_at(app, [SHORT], 4)
-        [jumped] = queue_at(app, [SECOND], 18, code="nhay")  # the forward step passes over it
+        [first] = queue_at(app, [SHORT], 3)
+        [jumped] = queue_at(app, [SECOND], 13, code="nhay")  # the forward step passes over it
         daemon = app.daemon(station(app))
         daemon.start()
         try:
             _wait_for(_logged(app, first), 20, "the first airing")
             clock.step(step)  # +5 min: `jumped` is now minutes late, far past the 10-s grace
-            [stepped] = queue_at(app, [SHORT], 4, code="truoc")
+            [stepped] = queue_at(app, [SHORT], 3, code="truoc")
             _on_air(clean_env, _planned(app, stepped), 20, lambda: True)
             time.sleep(0.8)
             clock.step(-step)  # −5 min while `stepped` is on air: both earlier airings are ahead again
             _wait_for(_logged(app, stepped), 20, "the airing after the forward step")
-            [after] = queue_at(app, [SHORT], 4, code="sau")
+            [after] = queue_at(app, [SHORT], 3, code="sau")
             _wait_for(_logged(app, after), 20, "the airing after the backward step")
             # Past the set time `jumped` has again on the corrected clock: it must not air now.
             jumped_at = _planned(app, jumped)
@@ -361,7 +359,7 @@ def _running(proc: subprocess.Popen[str]) -> Callable[[], bool]:
 def test_sigkill_at_random_points_of_an_airing_leaves_exactly_one_interrupted_row_each_time(
     clean_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    app = make_app(monkeypatch, clean_env)
+    app = _app(monkeypatch, clean_env, BROADCASTER_PLAYOUT_GRACE_S="30")  # a slow restart airs late
     _render(app, SECOND)
     rng = random.Random(20261201)
     kills: dict[int, datetime] = {}
@@ -370,7 +368,7 @@ def test_sigkill_at_random_points_of_an_airing_leaves_exactly_one_interrupted_ro
         for run in range(RUNS):
             proc = _spawn(log)  # also settles the airing the previous run was killed in
             try:
-                [airing] = queue_at(app, [SECOND], 3.5, code=f"lan{run}")
+                [airing] = queue_at(app, [SECOND], 2, code=f"lan{run}")
                 record = _on_air(clean_env, _planned(app, airing), 30, _running(proc))
                 assert record.items is not None and record.started_at is not None
                 start, end = record.items[0].spans[0]
@@ -413,7 +411,7 @@ def test_a_prepare_job_that_runs_after_the_air_job_leaves_the_programme_on_air_a
 ) -> None:
     """What the SIGKILL runs found on a loaded machine: a prepare job run late rebuilt the programme on air
     and wrote its journal back to "claimed"; killed then, the restart gave the claim back (aired twice)."""
-    app = make_app(monkeypatch, clean_env)
+    app = _app(monkeypatch, clean_env)
     queue_at(app, [SHORT], 60)
     row = station(app)
     build = app.builder(row)

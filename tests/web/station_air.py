@@ -6,14 +6,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from pulse import pulse_running
 from seedpaths import SEED
@@ -58,14 +60,16 @@ DAEMON_ENV = {
 
 
 def air_today(app: App, folder: Path, *, sessions_until: date | None = None) -> dict[str, int]:
-    """Re-import the seed with its campaigns running until 2030, every hour allowed and two short bulletins
-    (and, with `sessions_until`, its two daily sessions ending that day, so that none is in the way).
+    """Re-import the seed with its campaigns running until 2030, every hour allowed, a one-second ident and
+    two short bulletins (and, with `sessions_until`, its two daily sessions ending that day, so that none
+    is in the way).
 
     Returns the short bulletins' ids by title. (The seed's own plan is 2023's: nothing of it could air now.)
     """
     text = SEED.read_text(encoding="utf-8")
     text = text.replace('allowed_hours = ["05:00-07:30", "16:30-19:00"]', 'allowed_hours = ["00:00-24:00"]')
     text = text.replace("period_end = 2023-12-31", "period_end = 2030-12-31") + _EXTRA_BULLETINS
+    text = re.sub(r'(?m)^ident = ".*"$', 'ident = "Đài Phú Thứ."', text)
     if sessions_until is not None:
         weekdays = 'weekdays = ["mon", "tue", "wed", "thu", "fri", "sat"]'
         assert text.count(weekdays) == 2
@@ -133,6 +137,14 @@ def asrun(app: App) -> list[AsRunRow]:
         return rows
 
 
+def heard_from(record: dict[str, Any], item: int) -> datetime:
+    """When item `item` of the on-air programme has surely been heard for a while: its offset, with room
+    for an output that a loaded machine feeds slower than real time (the daemon counts what it handed)."""
+    began = datetime.fromisoformat(str(record["started_at"]))
+    offset = float(record["items"][item]["spans"][0][0])
+    return began + timedelta(seconds=2.5 * offset + 2.0)
+
+
 def wait_for(predicate: Callable[[], object], timeout: float, what: str) -> None:
     """Poll until `predicate()` is true; fail naming `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
@@ -178,7 +190,7 @@ def output_env(sink: str | None) -> dict[str, str]:
     return {"BROADCASTER_PLAYOUT_PLAYER": "pacat", "BROADCASTER_PLAYOUT_DEVICE": sink}
 
 
-def on_air_programme(home: Path) -> dict[str, object] | None:
+def on_air_programme(home: Path) -> dict[str, Any] | None:
     """The daemon's on-air journal record (start, items with their spans) while a programme is on air."""
     for path in home.glob("onair-*.json"):
         try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from station_air import (
     asrun,
     daemon,
     fake_audio,
+    heard_from,
     on_air_programme,
     output_env,
     render_now,
@@ -248,8 +249,7 @@ def test_with_broadcaster_run_an_emergency_cuts_the_programme_on_air_within_a_se
         wait_for(lambda: on_air_programme(home) is not None, 30, "the programme to go on air")
         record = on_air_programme(home)
         assert record is not None  # the ident first, then the bulletin: cut the bulletin itself
-        began = datetime.fromisoformat(str(record["started_at"]))
-        item_at = began + timedelta(seconds=record["items"][0]["spans"][0][0] + 2)  # type: ignore[index]
+        item_at = heard_from(record, 0)
         wait_for(lambda: datetime.now(UTC) > item_at, 60, "the bulletin to be on air")
         person.get(f"/khan-cap?ban_tin={ids[URGENT_TITLE]}")
         posted = datetime.now(UTC)
