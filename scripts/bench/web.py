@@ -34,7 +34,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
 from web_client import csrf_of, sign_in, stats_ms
-from web_setup import OPERATOR, PASSWORD, Built, bench_env, ensure_home, open_app
+from web_history import OPERATOR
+from web_setup import PASSWORD, Built, bench_env, ensure_home, open_app
 
 HELLO = "/__bench/hello"
 PAGES = (("/", "Tổng quan (/)"), ("/lich-phat", "Lịch phát (/lich-phat)"), ("/nhat-ky", "Nhật ký (/nhat-ky)"))

@@ -8,7 +8,8 @@ from http.cookies import SimpleCookie
 from urllib.parse import urlencode
 
 import numpy as np
-from web_setup import OPERATOR, PASSWORD
+from web_history import OPERATOR
+from web_setup import PASSWORD
 
 
 class Client:
