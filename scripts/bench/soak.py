@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
-from soak_faults import Context, Fault, Supervisor, plan_faults, run_faults
+from soak_faults import Context, Fault, Supervisor, plan_faults, run_faults, running_spans
 from soak_setup import EXTRA_CODE, MAIN_CODE, bench_env, code_fingerprint, queue_plan, set_up
 from soak_sink import StreamRecorder, code_count, code_onset_in_file, decode
 from soak_tally import ZONE, Airing, Row, Tally, print_table, tally
@@ -64,7 +64,7 @@ class Phase:
     starts: list[float] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     events: list[tuple[float, str]] = field(default_factory=list)
-    alive: list[tuple[float, float]] = field(default_factory=list)
+    alive: list[tuple[float, float]] = field(default_factory=list)  # a daemon had its jobs scheduled
     planned: list[float] = field(default_factory=list)  # starts of the airings still queued at the end
     queuer: list[dict[str, object]] = field(default_factory=list)
     tracebacks: int = 0
@@ -138,7 +138,6 @@ def run_phase(
     phase.load.append(os.getloadavg()[0])
     phase.code.append(code_fingerprint())
     phase.events = supervisor.events
-    phase.alive = supervisor.alive()
     phase.tracebacks = sum(p.read_text(errors="replace").count("Traceback") for p in logs.glob("*.log"))
     log_path = phase.folder / "queuer.jsonl"
     if log_path.exists():
@@ -214,6 +213,7 @@ def analyse(phase: Phase, app: App, code_of: dict[int, int], args: argparse.Name
     phase.offset_s = code_offset(Path(app.config.home))
     decoded = decode(phase.folder / "sink.s16", phase.folder / "marks.bin")
     airings, rows = read_back(app, phase)
+    phase.alive = running_spans(phase.events, phase.folder / "logs")
     phase.planned = sorted({a.planned for a in airings if not a.cancelled})
     phase.result = tally(
         phase.name,
@@ -374,7 +374,6 @@ def save_phase(phase: Phase) -> None:
         "starts": phase.starts,
         "faults": [dataclasses.asdict(f) for f in phase.faults],
         "events": phase.events,
-        "alive": phase.alive,
         "queuer": phase.queuer,
         "tracebacks": phase.tracebacks,
         "load": phase.load,
@@ -392,7 +391,6 @@ def load_phase(name: str, folder: Path) -> Phase:
         starts=data["starts"],
         faults=[Fault(**f) for f in data["faults"]],
         events=[(float(t), str(w)) for t, w in data["events"]],
-        alive=[(float(a), float(b)) for a, b in data["alive"]],
         queuer=data["queuer"],
         tracebacks=data["tracebacks"],
         load=data["load"],

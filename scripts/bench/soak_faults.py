@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 RESTART_S = 5.0  # RestartSec of scripts/broadcaster.service (Restart=on-failure)
@@ -165,19 +167,6 @@ class Supervisor:
         self.events.append((at, f"kill -9 pid {proc.pid}"))
         return at
 
-    def alive(self) -> list[tuple[float, float]]:
-        """(from, to) wall-clock spans during which a daemon process ran, from the events."""
-        spans, since = [], None
-        for at, what in self.events:
-            if what.startswith("start"):
-                since = at
-            elif since is not None:
-                spans.append((since, at))
-                since = None
-        if since is not None:
-            spans.append((since, time.time()))
-        return spans
-
     def stop(self) -> int | None:
         """SIGTERM, as systemd stops it; returns its exit code."""
         with self._lock:
@@ -315,3 +304,31 @@ def run_faults(faults: Sequence[Fault], ctx: Context, stop: threading.Event) -> 
         except Exception as exc:  # a fault that could not be injected is reported, not fatal
             fault.what.append(f"injector error: {exc!r}")
             fault.end = time.time()
+
+
+_STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .*Tự kiểm tra")
+
+
+def running_spans(events: Sequence[tuple[float, str]], logs: Path) -> list[tuple[float, float]]:
+    """Spans in which a daemon had scheduled its jobs: from its first self-check line to its end."""
+    # The self-check is logged after Daemon.start returned (jobs scheduled): a conservative start.
+    spans: list[tuple[float, float]] = []
+    ready: float | None = None
+    for at, what in events:
+        if what.startswith("start #"):
+            number = int(what.split()[1][1:])
+            ready = _first_check(logs / f"daemon-{number:03d}.log")
+        elif ready is not None:
+            if ready < at:
+                spans.append((ready, at))
+            ready = None
+    return spans
+
+
+def _first_check(path: Path) -> float | None:
+    if not path.exists():
+        return None
+    for line in path.read_text(errors="replace").splitlines():
+        if found := _STAMP.match(line):  # the daemon logs in the local time of this machine
+            return datetime.strptime(found.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+    return None

@@ -22,7 +22,6 @@ from soak_sink import Decoded, Heard
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 # The daemon's cause for an airing missed because it was not running at the set time (playout/daemon.py).
 DOWN_WORDS = "không chạy vào giờ phát"
-STARTING_S = 3.0  # a daemon process this old has its jobs scheduled
 ORDER = (
     "aired once",
     "interrupted",
@@ -192,9 +191,7 @@ def tally(
             near = _faults_near(a.planned, faults, lead_s, grace_s)
             out.notes.append("heard cut short: " + _describe(a, code, heard, own, "logged completed", near))
         if len(own) == 1 and own[0].outcome == "missed" and DOWN_WORDS in own[0].note:
-            ran = [
-                span for span in alive if span[0] + STARTING_S <= a.planned and a.planned + grace_s <= span[1]
-            ]
+            ran = [span for span in alive if span[0] <= a.planned and a.planned + grace_s <= span[1]]
             if ran:
                 out.false_down += 1
                 why = f"daemon ran from {_local(ran[0][0])} to {_local(ran[0][1])}"
