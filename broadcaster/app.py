@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from broadcaster.clock import Clock, SystemClock
 from broadcaster.config import Config, default_config_text
 from broadcaster.errors import ConfigError
+from broadcaster.files import write_atomic
 
 # The database layer (SQLAlchemy, Alembic) is imported where it is used, so commands that never
 # open the database (`speech normalize`) start fast.
@@ -98,9 +99,7 @@ class App:
         for sub in (self.config.media_dir, self.config.aired_dir):
             sub.mkdir(parents=True, exist_ok=True)
         if not self.config.config_path.exists():
-            tmp = self.config.config_path.with_suffix(".tmp")
-            tmp.write_text(default_config_text(), encoding="utf-8")
-            tmp.replace(self.config.config_path)
+            write_atomic(self.config.config_path, default_config_text().encode("utf-8"))
             made.append(str(self.config.config_path))
         if db.migrate(self.engine):
             made.append(self.config.database_url)
@@ -260,27 +259,16 @@ class App:
         import dataclasses
         from datetime import timedelta
 
-        from broadcaster import planning
-        from broadcaster.domain import Priority
-        from broadcaster.errors import PlanningError
         from broadcaster.playout.daemon import Daemon, DaemonSettings
         from broadcaster.playout.wake import HomeSocket, PlanWatch
         from broadcaster.services.daemon_lease import StationLease
         from broadcaster.services.emergency import plan_stamp
+        from broadcaster.services.programmes import hours_rule
         from broadcaster.services.station_playout import StationPlayout
         from broadcaster.services.stations import station_domain
 
         with self.tx() as session:
             domain = station_domain(session, station)
-
-        def allowed(start: datetime, length_s: float, priority: Priority) -> bool:
-            if outside_hours_ok:
-                return True
-            try:
-                planning.check_allowed(domain, start, timedelta(seconds=length_s), priority)
-            except PlanningError:
-                return False
-            return True
 
         p = self.config.playout
         settings = DaemonSettings(
@@ -301,7 +289,7 @@ class App:
             self.clock,
             settings=settings,
             home=self.config.home,
-            allowed=allowed,
+            allowed=hours_rule(domain, any_hour=outside_hours_ok),
             lease=lease,
             wakers=[HomeSocket(self.config.home), watch],
         )

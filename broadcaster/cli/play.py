@@ -28,8 +28,10 @@ def run(state: State, verbose: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
     )
-    for noisy in ("apscheduler", "alembic"):  # their INFO lines are not the station's business
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Their lines are English and not the station's business: the daemon logs what matters itself
+    # (a job skipped because the previous run is still busy is expected while the database is locked).
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     app = state.app
     with app.station_tx(state.station) as (_, station):
         pass  # the station row only: the daemon opens its own transactions
@@ -38,6 +40,7 @@ def run(state: State, verbose: bool) -> None:
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         stop.set()
+        daemon.request_stop()  # also while it still waits for the database at start
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)

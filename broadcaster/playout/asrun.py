@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from broadcaster.domain import EMERGENCY_SESSION, MANUAL_SESSION, AsRunEntry, Outcome, Priority, Trigger
 
@@ -42,6 +43,22 @@ class ItemSpan:
         """Seconds of this item in the programme (all readings)."""
         return sum(end - start for start, end in self.spans)
 
+    def logged(self) -> dict[str, Any]:
+        """The as-run fields that come from the item itself, whatever happened to it."""
+        return {
+            "clip_ms": round(self.clip_s * 1000),
+            "priority": self.priority,
+            "airing_id": self.airing_id,
+            "bulletin_id": self.bulletin_id,
+            "revision_id": self.revision_id,
+            "revision_number": self.revision_number,
+            "campaign_code": self.campaign_code,
+            "title": self.title,
+            "sha256": self.sha256,
+            "queued_by": self.queued_by,
+            "approved_by": self.approved_by,
+        }
+
 
 @dataclass(frozen=True)
 class Played:
@@ -68,15 +85,22 @@ def item_entries(
     session_code: str | None,
     player: str,
     note: str = "",
+    uncertain_s: float = 0.0,
 ) -> list[AsRunEntry]:
-    """One entry per item: completed, interrupted (partly played), skipped (cut before it) or failed."""
+    """One entry per item: completed, interrupted (partly played), skipped (cut before it) or failed.
+
+    `uncertain_s`: how long after `played_s` sound may still have reached the output unseen (a daemon
+    killed mid-programme: its player's buffers drain after the last heartbeat). An item starting in that
+    window is logged interrupted, never skipped: part of it may have been heard.
+    """
     entries = []
     for item in items:
         first, last = item.spans[0][0], item.spans[-1][1]
         heard = sum(max(0.0, min(end, played.played_s) - start) for start, end in item.spans)
+        maybe_heard = first < played.played_s + uncertain_s
         if (played.completed and played.error is None) or heard >= item.clip_s - COMPLETE_TOLERANCE_S:
             outcome, heard = Outcome.COMPLETED, item.clip_s
-        elif heard <= 0:
+        elif heard <= 0 and not (maybe_heard and uncertain_s > 0):
             outcome = Outcome.FAILED if played.error else Outcome.SKIPPED
         else:
             outcome = Outcome.FAILED if played.error else Outcome.INTERRUPTED
@@ -91,20 +115,10 @@ def item_entries(
                 actual_end=actual_end,
                 start_error_ms=start_error_ms(played.started_at, planned_start) if heard > 0 else None,
                 played_ms=round(heard * 1000),
-                clip_ms=round(item.clip_s * 1000),
-                priority=item.priority,
-                airing_id=item.airing_id,
                 session_code=session_code,
-                bulletin_id=item.bulletin_id,
-                revision_id=item.revision_id,
-                revision_number=item.revision_number,
-                campaign_code=item.campaign_code,
-                title=item.title,
-                sha256=item.sha256,
                 player=player,
-                queued_by=item.queued_by,
-                approved_by=item.approved_by,
                 note=played.error or note,
+                **item.logged(),
             )
         )
     return entries
@@ -127,19 +141,9 @@ def missed_entries(
             planned_start=planned_start + timedelta(seconds=item.spans[0][0])
             if item.spans
             else planned_start,
-            clip_ms=round(item.clip_s * 1000),
-            priority=item.priority,
-            airing_id=item.airing_id,
             session_code=session_code,
-            bulletin_id=item.bulletin_id,
-            revision_id=item.revision_id,
-            revision_number=item.revision_number,
-            campaign_code=item.campaign_code,
-            title=item.title,
-            sha256=item.sha256,
-            queued_by=item.queued_by,
-            approved_by=item.approved_by,
             note=reason,
+            **item.logged(),
         )
         for item in items
     ]

@@ -27,7 +27,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from filelock import FileLock, Timeout
 
-from broadcaster.clock import Clock
+from broadcaster.clock import Clock, SystemClock
 from broadcaster.domain import AsRunEntry, Outcome, Priority
 from broadcaster.errors import BroadcasterError, PlayoutError
 from broadcaster.playout.asrun import (
@@ -43,7 +43,7 @@ from broadcaster.playout.journal import ON_AIR, OnAirJournal, item_to_json
 from broadcaster.playout.player import Player
 from broadcaster.playout.players.base import PLAY_DIR_PREFIX
 from broadcaster.playout.prepare import Preparer
-from broadcaster.playout.prepared import OnAir, Prepared, file_sha256
+from broadcaster.playout.prepared import OnAir, Prepared
 from broadcaster.playout.settle import Settler
 from broadcaster.playout.source import (
     RESUME_POLICIES,
@@ -58,7 +58,7 @@ from broadcaster.playout.source import (
 )
 from broadcaster.playout.wake import Waker
 
-__all__ = ["RESUME_POLICIES", "Built", "Daemon", "DaemonSettings", "Planned", "Source", "file_sha256"]
+__all__ = ["RESUME_POLICIES", "Built", "Daemon", "DaemonSettings", "Planned", "Source"]
 
 log = logging.getLogger("broadcaster.daemon")
 
@@ -108,6 +108,7 @@ class Daemon:
         self._source = source
         self._player = player
         self._clock = clock
+        self._wall = SystemClock()  # APScheduler's own time base: only to translate run dates into it
         self._settings = settings
         self._allowed = allowed
         self._lease = lease
@@ -156,7 +157,7 @@ class Daemon:
             if removed := clean_scratch(self._scratch):
                 log.info("Đã xóa %d thư mục tạm do lần chạy trước để lại.", removed)
             if self._lease is not None:
-                self._lease.acquire(self.holder, self._clock.now(), self._settings.lease_ttl)
+                self._acquire_lease(self._lease)
             self._settler.recover(self._journal.leftovers(), self._source.unbuilt)
         except BaseException:
             self._release_home()
@@ -175,6 +176,30 @@ class Daemon:
         if self._lease is not None:
             beat = max(0.5, self._settings.lease_ttl.total_seconds() / 3)
             self._scheduler.add_job(self._heartbeat, "interval", seconds=beat, id="lease")
+
+    def _acquire_lease(self, lease: Lease) -> None:
+        """Take the station's lease, waiting while the database is locked (until `request_stop`)."""
+        waited = False
+        while True:
+            try:
+                lease.acquire(self.holder, self._clock.now(), self._settings.lease_ttl)
+            except Unwritable as exc:
+                if not waited:
+                    log.warning("Cơ sở dữ liệu đang bận (%s); chờ để nhận quyền phát của đài.", exc.message)
+                    waited = True
+                if self._stopping.wait(1.0):
+                    raise PlayoutError(
+                        "Trạm phát dừng trước khi nhận được quyền phát (cơ sở dữ liệu vẫn bận).",
+                        "Kiểm tra tiến trình nào đang khóa cơ sở dữ liệu rồi chạy lại.",
+                    ) from None
+                continue
+            if waited:
+                log.info("Đã nhận quyền phát của đài.")
+            return
+
+    def request_stop(self) -> None:
+        """Ask a daemon still starting (waiting for the database) to give up; `stop` does the rest."""
+        self._stopping.set()
 
     def stop(self) -> None:
         """Cut what is on air (logged as interrupted), give back unused claims, release the lease and lock."""
@@ -212,8 +237,8 @@ class Daemon:
 
     def wait_idle(self, timeout: float) -> bool:
         """Block until nothing is scheduled, preparing, on air or waiting to be logged (the demo uses it)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        deadline = self._clock.monotonic() + timeout
+        while self._clock.monotonic() < deadline:
             with self._state:
                 busy = bool(self._scheduled) or self._on_air is not None or bool(self._threads)
             if not busy and not self._settler.waiting():
@@ -296,15 +321,30 @@ class Daemon:
                 self._scheduled[when] = ps.signature
                 prepare_at = max(now, when - self._settings.lead)
                 self._scheduler.add_job(
-                    self._safe_prepare, "date", run_date=prepare_at, args=[ps], id=f"prep-{when.isoformat()}"
+                    self._safe_prepare,
+                    "date",
+                    run_date=self._run_date(prepare_at),
+                    args=[ps],
+                    id=f"prep-{when.isoformat()}",
                 )
                 fire = max(now, when - timedelta(seconds=EARLY_S))
                 self._scheduler.add_job(
-                    self._run_air, "date", run_date=fire, args=[ps], id=f"air-{when.isoformat()}"
+                    self._run_air,
+                    "date",
+                    run_date=self._run_date(fire),
+                    args=[ps],
+                    id=f"air-{when.isoformat()}",
                 )
                 log.info("Đã lên lịch buổi %s lúc %s", ps.session_code, when.isoformat())
         for when, prepared, token in released:  # taken out of the plan after its claim: give it back
             self._settler.release(when, prepared.airing_ids, token)
+
+    def _run_date(self, instant: datetime) -> datetime:
+        """When APScheduler, which runs on the wall clock, should fire for `instant` on the daemon's clock.
+
+        The same instant with the system clock; with any other clock, the same delay from now.
+        """
+        return self._wall.now() + (instant - self._clock.now())
 
     def _settle_missed(self, ps: Planned) -> None:
         """Log a session whose set time passed beyond the grace: the daemon was down, or ran but too late."""
@@ -362,7 +402,7 @@ class Daemon:
                 self._scheduler.add_job(
                     self._safe_prepare,
                     "date",
-                    run_date=retry_at,
+                    run_date=self._run_date(retry_at),
                     args=[ps],
                     id=f"prep-{when.isoformat()}",
                     replace_existing=True,
@@ -415,38 +455,60 @@ class Daemon:
         on_air_record = {**self._preparer.meta(ps), "state": ON_AIR, "token": token, "items": items}
         self._journal.stage(when, {**on_air_record, "started_at": when.isoformat()})
         self._wait_until(when)
+        on_air = OnAir(when, ps.priority, prepared.playback)
         cut = None
         if ps.priority is Priority.EMERGENCY:
             cut = self._preempt()
-        else:
-            self._wait_for_air(when)
-        now = self._clock.now()
-        reason = None
-        if not self._allowed(now, prepared.built.duration_s, ps.priority):
-            reason, outcome = "ngoài khung giờ cho phép", Outcome.SKIPPED
-        elif (now - when) > self._settings.grace:
-            reason, outcome = "quá thời gian cho phép phát muộn", Outcome.MISSED
-        if reason is not None:
-            self._journal.discard_staged(when)
-            self._settle_unaired(ps, reason, outcome)
-            return
-        with self._state:
+            self._take_air(on_air, timeout=10.0)
+        elif not self._take_air(on_air, timeout=self._settings.grace.total_seconds()):
+            log.warning("Buổi %s: chương trình trước vẫn đang phát quá lâu.", when.isoformat())
+        try:
+            now = self._clock.now()
+            reason = None
+            if not self._allowed(now, prepared.built.duration_s, ps.priority):
+                reason, outcome = "ngoài khung giờ cho phép", Outcome.SKIPPED
+            elif (now - when) > self._settings.grace or not self._holds_air(on_air):
+                reason, outcome = "quá thời gian cho phép phát muộn", Outcome.MISSED
             if self._stopping.is_set():
                 self._journal.discard_staged(when)
                 return  # stop() closes it and gives the claim back
+            if reason is not None:
+                self._journal.discard_staged(when)
+                self._free_air(on_air)  # the next programme need not wait for this one's rows
+                self._settle_unaired(ps, reason, outcome)
+                return
             self._preparer.take(when)
-            on_air = OnAir(when, ps.priority, prepared.playback)
-            self._on_air = on_air
-        try:
-            self._play(ps, prepared, on_air_record)
+            self._play(ps, prepared, on_air_record, on_air)
         finally:
-            with self._state:
-                self._on_air = None
+            self._free_air(on_air)
             on_air.settled.set()
         if cut is not None:
             self._resume_after(cut)
 
-    def _play(self, ps: Planned, prepared: Prepared, on_air_record: dict[str, Any]) -> None:
+    def _take_air(self, on_air: OnAir, timeout: float) -> bool:
+        """Become the programme on air as soon as the output is free (checked and taken in one step)."""
+        deadline = self._clock.monotonic() + timeout
+        while not self._stopping.is_set():
+            with self._state:
+                if self._on_air is None:
+                    self._on_air = on_air
+                    return True
+            if self._clock.monotonic() >= deadline:
+                return False
+            time.sleep(0.005)
+        return False
+
+    def _holds_air(self, on_air: OnAir) -> bool:
+        with self._state:
+            return self._on_air is on_air
+
+    def _free_air(self, on_air: OnAir) -> None:
+        """Give the output back, if this programme still holds it (never another programme's)."""
+        with self._state:
+            if self._on_air is on_air:
+                self._on_air = None
+
+    def _play(self, ps: Planned, prepared: Prepared, on_air_record: dict[str, Any], on_air: OnAir) -> None:
         """Start the player, wait for it, and settle what played (the journal marks it on air first)."""
         when, built = ps.planned_start, prepared.built
         trigger = session_trigger(ps.session_code, ps.priority)
@@ -471,8 +533,8 @@ class Daemon:
             if result is None:  # the player itself raised: cut it and log what it reports
                 result = prepared.playback.stop()
             prepared.playback.close()
+        self._free_air(on_air)  # the output is free: an emergency waiting for it starts now
         with self._state:
-            self._on_air = None  # the output is free: an emergency waiting for it starts now
             preempted = when in self._preempted
             self._preempted.discard(when)
         if result.error:
@@ -535,20 +597,7 @@ class Daemon:
             self._preempted.add(on_air.planned_start)
         log.warning("Cắt buổi %s để phát tin khẩn cấp.", on_air.planned_start.isoformat())
         on_air.playback.stop()
-        self._wait_for_air(None, timeout=10.0)
         return on_air
-
-    def _wait_for_air(self, planned: datetime | None, timeout: float | None = None) -> None:
-        """Wait while another programme is on air (at most the grace window: later counts as missed)."""
-        limit = timeout if timeout is not None else self._settings.grace.total_seconds()
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline and not self._stopping.is_set():
-            with self._state:
-                if self._on_air is None:
-                    return
-            time.sleep(0.005)
-        if planned is not None:
-            log.warning("Buổi %s: chương trình trước vẫn đang phát quá lâu.", planned.isoformat())
 
     def _keep_for_resume(self, entries: Sequence[AsRunEntry]) -> None:
         ids = to_resume(entries, self._settings.resume_policy)

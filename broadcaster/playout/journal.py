@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from broadcaster.domain import AsRunEntry, Outcome, Priority, Trigger
+from broadcaster.files import write_atomic
 from broadcaster.playout.asrun import ItemSpan
 
 PREFIX = "onair"
@@ -123,15 +123,8 @@ class OnAirJournal:
 
     @staticmethod
     def _write(path: Path, planned_start: datetime, data: dict[str, Any], *, sync: bool) -> Path:
-        tmp = path.with_name(f"{path.name}.tmp")
         text = json.dumps({"planned_start": planned_start.isoformat(), **data}, ensure_ascii=False)
-        with tmp.open("w", encoding="utf-8") as fh:
-            fh.write(text)
-            if sync:
-                fh.flush()
-                os.fsync(fh.fileno())
-        tmp.replace(path)
-        return path
+        return write_atomic(path, text.encode("utf-8"), fsync=sync)
 
     def read(self, path: Path) -> JournalRecord:
         """One journal file; ValueError/KeyError/TypeError/OSError when it is not one."""

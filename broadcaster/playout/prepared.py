@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import threading
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from broadcaster.domain import Priority
+from broadcaster.files import file_sha256
 from broadcaster.playout.players.base import Playback
 from broadcaster.playout.source import Built
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file, streamed."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def intact(built: Built) -> bool:

@@ -28,6 +28,10 @@ from broadcaster.playout.source import Holder, Source, Unwritable
 log = logging.getLogger("broadcaster.daemon")
 
 KILLED_NOTE = "trạm phát dừng đột ngột khi đang phát"
+# After a kill, sound may still reach the speakers past the journal's last heartbeat: up to one
+# heartbeat (0.5 s) plus what the player had handed on (pacat: its pipe and the server's buffer,
+# about 0.6 s at 48 kHz stereo). Items starting in that window are logged interrupted, not skipped.
+KILL_TAIL_S = 1.5
 
 
 @dataclass
@@ -183,4 +187,5 @@ class Settler:
             session_code=rec.session_code,
             player=rec.player,
             note=KILLED_NOTE,
+            uncertain_s=KILL_TAIL_S,
         )

@@ -64,8 +64,8 @@ class StationLease:
     def acquire(self, holder: Holder, now: datetime, ttl: timedelta) -> None:
         """Take the lease (and, on PostgreSQL, the advisory lock) or raise LeaseRefused naming the holder."""
         self._lock_advisory()
-        try:
-            with transaction(self._sessions) as session:
+        try:  # a short wait: a locked database is Unwritable at once, and the daemon tries again
+            with quick_transaction(self._sessions, self._wait_s) as session:
                 self._take(session, holder, now, ttl)
         except BaseException:
             self._unlock_advisory()

@@ -20,9 +20,8 @@ from broadcaster import airlog
 from broadcaster.domain import AsRunEntry, Priority
 from broadcaster.playout.asrun import ItemSpan
 from broadcaster.playout.source import Unwritable
-from broadcaster.services import audit
+from broadcaster.services import queue
 from broadcaster.services.programmes import BuiltProgramme, unbuilt_items
-from broadcaster.services.queue import active_airings
 from broadcaster.store.db import transaction
 from broadcaster.store.models import AiringRow, AsRunRow
 
@@ -106,7 +105,7 @@ class StationPlayout:
     def pending(self, start: datetime, end: datetime, holder: str) -> list[PlannedSession]:
         """Sessions in [start, end) with airings not yet settled and not claimed by another daemon."""
         with transaction(self._sessions) as session:
-            airings = self._open(session, active_airings(session, self.station_id, start, end), holder)
+            airings = self._open(session, queue.active_airings(session, self.station_id, start, end), holder)
         grouped: dict[datetime, list[AiringRow]] = {}
         for a in airings:
             grouped.setdefault(a.planned_start, []).append(a)
@@ -226,39 +225,18 @@ class StationPlayout:
     def requeue(self, airing_ids: Sequence[int], planned_start: datetime, now: datetime) -> list[int]:
         """Queue these airings' revisions again, in the same order, as one programme at `planned_start`."""
         with transaction(self._sessions) as session:
-            made = []
-            for position, airing_id in enumerate(airing_ids):
-                old = session.get_one(AiringRow, airing_id)
-                row = AiringRow(
-                    station_id=old.station_id,
-                    session_code=old.session_code,
-                    planned_start=planned_start,
-                    bulletin_id=old.bulletin_id,
-                    revision_id=old.revision_id,
-                    priority=old.priority,
-                    position=position,
-                    queued_by=old.queued_by,
-                    queued_at=now,
-                )
-                session.add(row)
-                session.flush()
-                audit.record(
-                    session,
-                    actor=self._recorded_by,
-                    action="airing.resume",
-                    object_type="airing",
-                    object_id=row.id,
-                    now=now,
-                    resumes=old.id,
-                    planned_start=planned_start.isoformat(),
-                )
-                made.append(row.id)
+            made = [
+                queue.resume_airing(
+                    session, airing_id, planned_start, position, actor=self._recorded_by, now=now
+                ).id
+                for position, airing_id in enumerate(airing_ids)
+            ]
             return made
 
     def unbuilt(self, planned_start: datetime) -> list[ItemSpan]:
         """The unsettled items of a session, described without building it (to log it as not aired)."""
         with transaction(self._sessions) as session:
-            rows = active_airings(
+            rows = queue.active_airings(
                 session, self.station_id, planned_start, planned_start + timedelta(microseconds=1)
             )
             done = self._logged(session, [a.id for a in rows])

@@ -127,3 +127,38 @@ def test_the_resume_policy_picks_what_re_airs_after_an_emergency() -> None:
     assert to_resume(cut, "resume") == [2]
     assert to_resume(cut, "restart") == [1, 2]
     assert to_resume(cut, "skip") == []
+
+
+def test_an_item_starting_just_after_the_last_heartbeat_of_a_killed_daemon_is_interrupted_not_skipped() -> (
+    None
+):
+    # Killed 0.5 s before item 2: its player's buffers may have let the start of item 2 out.
+    cut = played(15.5)
+    plain = entries(cut)
+    first, second = item_entries(
+        ITEMS,
+        cut,
+        planned_start=PLANNED,
+        trigger=Trigger.SCHEDULE,
+        session_code="sang",
+        player="pacat",
+        note="n",
+        uncertain_s=1.5,
+    )
+    assert plain[1].outcome is Outcome.SKIPPED
+    assert first.outcome is Outcome.COMPLETED
+    assert second.outcome is Outcome.INTERRUPTED and second.played_ms == 0 and second.actual_start is None
+
+
+def test_an_item_starting_after_the_uncertain_window_is_still_skipped() -> None:
+    _, second = item_entries(
+        ITEMS,
+        played(12.0),
+        planned_start=PLANNED,
+        trigger=Trigger.SCHEDULE,
+        session_code="sang",
+        player="pacat",
+        note="n",
+        uncertain_s=1.5,
+    )
+    assert second.outcome is Outcome.SKIPPED

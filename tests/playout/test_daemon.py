@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,11 +19,13 @@ from pulse import PulseServer, Recorder, decode_mono, loud_span, similarity
 from sqlalchemy import select
 
 from broadcaster.app import App, build_app
+from broadcaster.clock import Clock, FakeClock
 from broadcaster.config import load_config
 from broadcaster.domain import SessionOccurrence
 from broadcaster.errors import PlayoutError
 from broadcaster.files import file_sha256
 from broadcaster.playout.daemon import Daemon
+from broadcaster.playout.journal import ON_AIR, OnAirJournal
 from broadcaster.schedules import load_schedule
 from broadcaster.services import bulletins, media, queue, stations
 from broadcaster.store.models import AiringRow, AsRunRow, StationRow
@@ -118,11 +122,11 @@ FAST_ENV = {
 }
 
 
-def make_app(monkeypatch: pytest.MonkeyPatch, home: Path, **extra: str) -> App:
+def make_app(monkeypatch: pytest.MonkeyPatch, home: Path, clock: Clock | None = None, **extra: str) -> App:
     """An initialised App on the tiny station with fast daemon timing."""
     for name, value in {**FAST_ENV, **extra}.items():
         monkeypatch.setenv(name, value)
-    app = build_app(load_config())
+    app = build_app(load_config(), clock)
     app.init()
     toml = home / "thu.toml"
     toml.write_text(STATION_TOML, encoding="utf-8")
@@ -346,6 +350,14 @@ def test_kill_mid_airing_then_restart_loses_no_row_and_sigterm_stops_cleanly(fas
         assert second.returncode == 1
         assert second.stderr.strip().splitlines() == [second.stderr.strip()]
         assert second.stderr.startswith("Lỗi") and f"PID {first.pid}" in second.stderr
+        journal = OnAirJournal(fast_app.config.home)
+        with fast_app.tx() as s:
+            planned_start = s.get_one(AiringRow, killed).planned_start
+        record = journal.read(journal.path_for(planned_start))  # read only: the daemon owns the folder
+        assert record.state == ON_AIR and record.items is not None and record.started_at is not None
+        # Two seconds into the bulletin, well past the journal's first heartbeat inside it.
+        kill_at = record.started_at + timedelta(seconds=record.items[0].spans[0][0] + 2.0)
+        time.sleep(max(0.0, (kill_at - datetime.now(UTC)).total_seconds()))
     finally:
         first.kill()  # kill -9 while the long bulletin is on air
         first.communicate(timeout=20)
@@ -398,3 +410,62 @@ def test_daemon_plays_to_a_real_sink_on_time(
     assert similarity(reference, window) >= 0.95
     onset = recorder.monotonic_of(rec_first) - ref_first / 48000 - planned_mono
     assert -0.03 <= onset <= 0.15
+
+
+def test_programmes_waiting_for_the_output_go_on_air_one_after_another(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two programmes due while a long one plays: each takes the output in turn, never two at once
+    (the first one's end used to free the output a second time, under the programme that took it)."""
+    app = make_app(monkeypatch, clean_env, BROADCASTER_PLAYOUT_GRACE_S="60")
+    try:
+        first = queue_at(app, [LONG], 5, code="dai")
+        waiting = queue_at(app, [SHORT], 6, code="cho1") + queue_at(app, [SECOND], 6.5, code="cho2")
+        run_until_idle(app.daemon(station(app)), timeout=90)
+        logged = rows(app)
+    finally:
+        app.engine.dispose()
+    assert sorted(r.airing_id for r in logged) == sorted(first + waiting)
+    assert all(r.outcome == "completed" for r in logged), [(r.outcome, r.note) for r in logged]
+    spans = sorted((r.actual_start, r.actual_end) for r in logged if r.actual_start and r.actual_end)
+    assert len(spans) == 3
+    for (_, end), (start, _) in itertools.pairwise(spans):
+        assert start >= end - timedelta(milliseconds=50), (start, end)
+
+
+def test_a_daemon_built_with_a_fake_clock_airs_by_that_clock(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Planned, prepared, started and logged on the App's clock: by the wall clock this 2028 programme is
+    more than a year away and would not air at all."""
+    clock = FakeClock(datetime(2028, 3, 20, 6, 0, 0, tzinfo=UTC))
+    app = make_app(monkeypatch, clean_env, clock)
+    ticking = threading.Event()
+
+    def tick() -> None:  # the fake clock moves at about real speed, in 5-ms steps
+        while not ticking.wait(0.005):
+            clock.advance(0.005)
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    try:
+        with app.tx() as s:
+            row = stations.find_station(s, "thu")
+            domain = stations.station_domain(s, row)
+            planned = clock.now() + timedelta(seconds=2)
+            occ = SessionOccurrence("gia", "Buổi thử", planned, timedelta(minutes=15))
+            [airing] = [
+                queue.queue(
+                    s, row, domain, occ, SHORT, actor="hung", now=clock.now(), lengths=app.lengths(s, row)
+                )
+            ]
+            airing_id = airing.id
+        ticker.start()
+        run_until_idle(app.daemon(station(app)), timeout=40)
+        [logged] = rows(app)
+    finally:
+        ticking.set()
+        app.engine.dispose()
+    assert logged.airing_id == airing_id and logged.outcome == "completed", logged.note
+    assert logged.actual_start is not None and logged.actual_start.year == 2028
+    assert abs(start_error_s(logged)) < 0.5
+    assert logged.recorded_at.year == 2028

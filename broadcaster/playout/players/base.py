@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Protocol
 
+from broadcaster.audio.ffmpeg import probe, run_ffmpeg
 from broadcaster.errors import AudioError, PlayoutError, ToolMissingError
 
 # A process that claims success this much before the clip's end did not really play it all.
@@ -111,30 +112,21 @@ def require_file(path: Path) -> None:
         )
 
 
-def decode(ffmpeg: str, src: Path, dst: Path, *, fmt: str, rate: int, channels: int) -> None:
+def decode(src: Path, dst: Path, *, fmt: str, rate: int, channels: int) -> None:
     """Decode `src` with ffmpeg into `dst` (`fmt` is 's16le' for raw PCM or 'wav')."""
-    argv = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(src), "-vn"]
-    argv += ["-ac", str(channels), "-ar", str(rate), "-c:a", "pcm_s16le", "-f", fmt, str(dst)]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False)
-    if done.returncode != 0:
-        detail = done.stderr.strip().splitlines()[-1:] or ["?"]
-        raise AudioError(
-            f"Không giải mã được tệp âm thanh {src}: {detail[0]}",
-            "Kiểm tra tệp có bị hỏng không, hoặc dựng lại bản tin.",
-        )
-
-
-def probe_duration(ffprobe: str, path: Path) -> float:
-    """Duration of an audio file in seconds, read by ffprobe."""
-    argv = [ffprobe, "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    args = ["-loglevel", "error", "-y", "-i", str(src), "-vn", "-ac", str(channels), "-ar", str(rate)]
     try:
-        return float(done.stdout.strip())
-    except ValueError:
+        run_ffmpeg([*args, "-c:a", "pcm_s16le", "-f", fmt, str(dst)], timeout=600)
+    except AudioError as exc:
         raise AudioError(
-            f"Không đọc được độ dài tệp âm thanh {path}.",
+            f"Không giải mã được tệp âm thanh {src}: {exc.message}",
             "Kiểm tra tệp có bị hỏng không, hoặc dựng lại bản tin.",
-        ) from None
+        ) from exc
+
+
+def probe_duration(path: Path) -> float:
+    """Duration of an audio file in seconds, read by ffprobe."""
+    return probe(path).duration_s
 
 
 class OutputTail:

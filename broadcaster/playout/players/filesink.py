@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import subprocess
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from broadcaster.audio.ffmpeg import run_ffmpeg
 from broadcaster.clock import Clock
-from broadcaster.errors import PlayoutError
+from broadcaster.errors import AudioError, PlayoutError
+from broadcaster.files import replacing
 from broadcaster.playout.players.base import (
     INTERNAL_WAIT_S,
     PlaybackResult,
@@ -34,15 +33,12 @@ def sink_file_name(started_at: datetime, source: Path) -> str:
 class FileSinkPlayback:
     """Copies the audio to the sink folder at start; 'plays' for the clip's duration divided by `pace`."""
 
-    def __init__(
-        self, source: Path, out_dir: Path, clock: Clock, clip_s: float, pace: float, ffmpeg: str
-    ) -> None:
+    def __init__(self, source: Path, out_dir: Path, clock: Clock, clip_s: float, pace: float) -> None:
         self._source = source
         self._out_dir = out_dir
         self._clock = clock
         self.clip_s = clip_s
         self._pace = pace
-        self._ffmpeg = ffmpeg
         self._lock = threading.Lock()
         self._stop_event = threading.Event()
         self._copier: threading.Thread | None = None
@@ -68,16 +64,13 @@ class FileSinkPlayback:
 
     def _copy(self) -> None:
         assert self.output is not None
-        tmp = self.output.with_name(f".{self.output.name}.part")
         try:
             self._out_dir.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(self._source, tmp)
-            os.replace(tmp, self.output)  # atomic: a reader never sees half a file
+            with replacing(self.output) as tmp:  # a reader never sees half a file
+                shutil.copyfile(self._source, tmp)
         except OSError as exc:
             # Nothing reaches the output: the airing fails now, and says why (not "completed").
             self._copy_error = f"{OUTPUT_UNWRITABLE} {self._out_dir}: {os_reason(exc)}"
-            with contextlib.suppress(OSError):  # on a read-only mount even this unlink fails
-                tmp.unlink(missing_ok=True)
             self._stop_event.set()
 
     def _remaining_real_s(self) -> float:
@@ -141,14 +134,29 @@ class FileSinkPlayback:
     def _trim(self, played_s: float) -> str | None:
         """Replace the filed copy with its first `played_s` seconds; an error text or None."""
         assert self.output is not None
-        tmp = self.output.with_name(f".{self.output.name}.trim{self.output.suffix}")
-        argv = [self._ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(self.output)]
-        argv += ["-t", f"{played_s:.3f}", "-map", "0:a", "-c", "copy", str(tmp)]
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
-        if done.returncode != 0:
-            tmp.unlink(missing_ok=True)
-            return f"Không cắt được tệp phát {self.output}: {done.stderr.strip()[-200:]}"
-        os.replace(tmp, self.output)
+        try:
+            with replacing(self.output) as tmp:
+                run_ffmpeg(
+                    [
+                        "-loglevel",
+                        "error",
+                        "-y",
+                        "-i",
+                        str(self.output),
+                        "-t",
+                        f"{played_s:.3f}",
+                        "-map",
+                        "0:a",
+                        "-c",
+                        "copy",
+                        str(tmp),
+                    ],
+                    timeout=120,
+                )
+        except AudioError as exc:
+            return f"Không cắt được tệp phát {self.output}: {exc.message}"
+        except OSError as exc:
+            return f"Không cắt được tệp phát {self.output}: {os_reason(exc)}"
         return None
 
     def close(self) -> None:
@@ -171,11 +179,11 @@ class FileSinkPlayer:
         self._out_dir = out_dir
         self._clock = clock
         self._pace = pace
-        self._ffmpeg = require_binary("ffmpeg", "ffmpeg")
-        self._ffprobe = require_binary("ffprobe", "ffmpeg")
+        require_binary("ffmpeg", "ffmpeg")  # missing tools are named now, not at the first airing
+        require_binary("ffprobe", "ffmpeg")
 
     def prepare(self, path: Path) -> FileSinkPlayback:
         """Check the file and read its duration; nothing is written until start()."""
         require_file(path)
-        clip_s = probe_duration(self._ffprobe, path)
-        return FileSinkPlayback(path, self._out_dir, self._clock, clip_s, self._pace, self._ffmpeg)
+        clip_s = probe_duration(path)
+        return FileSinkPlayback(path, self._out_dir, self._clock, clip_s, self._pace)

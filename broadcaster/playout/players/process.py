@@ -215,7 +215,7 @@ class ProcessPlayer:
         binary, package = PROCESS_PLAYERS[name]
         self.name = name
         self._binary = require_binary(binary, package)
-        self._ffmpeg = require_binary("ffmpeg", "ffmpeg")
+        require_binary("ffmpeg", "ffmpeg")  # decodes each programme: named now if missing
         self._clock = clock
         self._device = device
         self._rate = rate
@@ -246,7 +246,7 @@ class ProcessPlayer:
         tmpdir = play_dir(self._work_dir)
         try:
             wav = tmpdir / "audio.wav"
-            decode(self._ffmpeg, path, wav, fmt="wav", rate=self._rate, channels=self._channels)
+            decode(path, wav, fmt="wav", rate=self._rate, channels=self._channels)
             clip_s = wav_duration(wav)
         except BaseException:
             shutil.rmtree(tmpdir, ignore_errors=True)

@@ -107,7 +107,7 @@ class PacatPlayer:
         work_dir: Path | None = None,
     ) -> None:
         self._pacat = require_binary("pacat", "pulseaudio-utils")
-        self._ffmpeg = require_binary("ffmpeg", "ffmpeg")
+        require_binary("ffmpeg", "ffmpeg")  # decodes each programme: named now if missing
         self._clock = clock
         self._device = device
         self._rate = rate
@@ -128,7 +128,7 @@ class PacatPlayer:
         tmpdir = play_dir(self._work_dir)
         try:
             raw = tmpdir / "audio.s16le"
-            decode(self._ffmpeg, path, raw, fmt="s16le", rate=self._rate, channels=self._channels)
+            decode(path, raw, fmt="s16le", rate=self._rate, channels=self._channels)
             bytes_per_s = self._rate * self._channels * 2
             clip_s = raw.stat().st_size / bytes_per_s
             proc = subprocess.Popen(
