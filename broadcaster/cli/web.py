@@ -27,7 +27,25 @@ def web(state: State, host: str | None, port: int | None) -> None:
     with app.tx():
         pass  # an uninitialised home is refused in one line, before the server starts
     click.echo(f"Trang quản lý: http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/")
+    if host == "0.0.0.0":
+        for address in lan_addresses():
+            click.echo(f"Từ điện thoại hoặc máy khác trong mạng của phường: http://{address}:{port}/")
     serve(app, host=host, port=port)
+
+
+def lan_addresses() -> list[str]:
+    """This PC's IPv4 addresses on its networks (not loopback), for the URL typed on a phone."""
+    import socket
+
+    import psutil
+
+    found = [
+        a.address
+        for addrs in psutil.net_if_addrs().values()
+        for a in addrs
+        if a.family == socket.AF_INET and not a.address.startswith("127.")
+    ]
+    return sorted(set(found))
 
 
 COMMANDS = [web]

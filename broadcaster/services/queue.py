@@ -247,27 +247,35 @@ def plan_view(
     end: datetime,
     duration_of: DurationOf | None = None,
 ) -> list[PlannedItem]:
-    """Queued airings in a window, as the operator reads them (with each item's seconds if asked)."""
-    out = []
-    for a in active_airings(session, station_row.id, start, end):
-        b = session.get_one(BulletinRow, a.bulletin_id)
-        rev = session.get_one(RevisionRow, a.revision_id)
-        out.append(
-            PlannedItem(
-                airing_id=a.id,
-                planned_start=a.planned_start,
-                session_code=a.session_code,
-                position=a.position,
-                bulletin_id=b.id,
-                title=b.title,
-                campaign_code=b.campaign.code,
-                revision_number=rev.number,
-                priority=Priority(a.priority),
-                queued_by=a.queued_by,
-                duration_s=duration_of(rev) if duration_of is not None else None,
-            )
+    """Queued airings in a window, as the operator reads them (with each item's seconds if asked).
+
+    One query (airing, bulletin title, campaign code, revision) however many airings the window holds.
+    """
+    q = (
+        select(AiringRow, BulletinRow.title, CampaignRow.code, RevisionRow)
+        .join(BulletinRow, BulletinRow.id == AiringRow.bulletin_id)
+        .join(CampaignRow, CampaignRow.id == BulletinRow.campaign_id)
+        .join(RevisionRow, RevisionRow.id == AiringRow.revision_id)
+        .where(AiringRow.station_id == station_row.id, AiringRow.cancelled_at.is_(None))
+        .where(AiringRow.planned_start >= start, AiringRow.planned_start < end)
+        .order_by(AiringRow.planned_start, AiringRow.position, AiringRow.id)
+    )
+    return [
+        PlannedItem(
+            airing_id=a.id,
+            planned_start=a.planned_start,
+            session_code=a.session_code,
+            position=a.position,
+            bulletin_id=a.bulletin_id,
+            title=title,
+            campaign_code=campaign_code,
+            revision_number=rev.number,
+            priority=Priority(a.priority),
+            queued_by=a.queued_by,
+            duration_s=duration_of(rev) if duration_of is not None else None,
         )
-    return out
+        for a, title, campaign_code, rev in session.execute(q)
+    ]
 
 
 def sessions_with_items(items: Sequence[PlannedItem]) -> dict[datetime, list[PlannedItem]]:

@@ -352,6 +352,8 @@ class AsRunRow(Base):
         CheckConstraint("trigger IN ('schedule','manual','emergency')", name="trigger"),
         Index("ix_as_run_station_start", "station_id", "actual_start"),
         Index("ix_as_run_campaign", "campaign_code", "actual_start"),
+        Index("ix_as_run_airing", "airing_id"),
+        Index("ix_as_run_station_planned", "station_id", "planned_start"),
     )
 
 
