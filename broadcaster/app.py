@@ -277,6 +277,8 @@ class App:
             resync_s=p.resync_s,
             note=note,
             resume_policy=p.resume_policy,
+            claim_wait_s=p.claim_wait_s,
+            lease_ttl=timedelta(seconds=p.lease_s),
         )
         settings = dataclasses.replace(settings, **timing)
         source = StationPlayout(self.sessions, station.id, self.builder(station))

@@ -89,6 +89,10 @@ class PlayoutSection:
     grace_s: float = 60.0
     resync_s: float = 3.0
     resume_policy: str = "resume"
+    # Longest wait for a locked database when claiming an airing or writing its rows near air time.
+    claim_wait_s: float = 2.0
+    # The station's lease: a daemon silent this long is taken for dead and another may take over.
+    lease_s: float = 30.0
 
 
 @dataclass(frozen=True)

@@ -131,6 +131,8 @@ RULES: dict[str, Check] = {
     "playout.grace_s": _range("thời gian cho phép phát trễ", 0, 3600, " giây"),
     "playout.resync_s": _range("chu kỳ đọc lại lịch phát", 0, 3600, " giây", above=True),
     "playout.resume_policy": _choice("cách xử lý chương trình bị cắt", RESUME_POLICIES),
+    "playout.claim_wait_s": _range("thời gian chờ cơ sở dữ liệu khi nhận phát", 0.1, 30, " giây"),
+    "playout.lease_s": _range("thời hạn quyền phát của trạm phát", 5, 600, " giây"),
     "doctor.min_free_mb": _range("dung lượng trống tối thiểu", 0, 1_000_000, " MB"),
     "doctor.max_clock_offset_s": _range("độ lệch đồng hồ cho phép", 0, 3600, " giây", above=True),
     "web.port": _range("cổng của trang quản lý", 1, 65535),
