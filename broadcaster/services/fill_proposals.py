@@ -18,7 +18,8 @@ from broadcaster.domain import Role
 from broadcaster.errors import InvalidStateError
 from broadcaster.planning import fill
 from broadcaster.services import filling, queue
-from broadcaster.services.plan_tools import PlanTools, parse_day
+from broadcaster.services.form_fields import parse_day
+from broadcaster.services.plan_tools import PlanTools
 from broadcaster.services.stations import campaign_titles, find_station
 from broadcaster.services.users import require_role
 from broadcaster.store.models import BulletinRow

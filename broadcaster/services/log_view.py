@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from broadcaster import labels
 from broadcaster.domain import Outcome, Role
 from broadcaster.errors import InputError, NotFoundError
-from broadcaster.planning.calendar import END_BEFORE_START, in_order, station_zone
+from broadcaster.planning.calendar import station_zone
 from broadcaster.reports.export import asrun_csv
-from broadcaster.services import reporting
+from broadcaster.services import form_fields, reporting
 from broadcaster.services.asrun_records import anchored, load_records
 from broadcaster.services.stations import campaign_titles, find_station
 from broadcaster.services.users import get_user, require_role
@@ -57,18 +57,6 @@ class LogFilters:
         return start, end
 
 
-def _day(text: str, field: str, errors: dict[str, str]) -> date | None:
-    if not text.strip():
-        return None
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text.strip(), fmt).date()
-        except ValueError:
-            continue
-    errors[field] = f"Ngày không hợp lệ: «{text.strip()}». Viết dạng 20/03/2023 hoặc chọn trong lịch."
-    return None
-
-
 def parse_filters(
     session: Session,
     station: StationRow,
@@ -80,14 +68,8 @@ def parse_filters(
 ) -> LogFilters:
     """Filters typed in a form (fields tu, den, chien_dich, ket_qua); FormRefused names each bad one."""
     errors: dict[str, str] = {}
-    start, end = _day(first, "tu", errors), _day(last, "den", errors)
-    if not in_order(start, end):
-        errors["den"] = END_BEFORE_START
-    titles = campaign_titles(session, station.id)
-    code = campaign.strip() or None
-    if code is not None and code not in titles:
-        known = ", ".join(sorted(titles.values())) or "(chưa có)"
-        errors["chien_dich"] = f"Không có chiến dịch «{code}» ở đài này. Các chiến dịch: {known}."
+    start, end = form_fields.day_range(first, last, errors)
+    code = form_fields.campaign_field(campaign_titles(session, station.id), campaign, errors)
     value = outcome.strip() or None
     if value is not None and value not in {o.value for o in Outcome}:
         known = ", ".join(labels.label(o) for o in Outcome)

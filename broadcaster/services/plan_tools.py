@@ -1,15 +1,13 @@
-"""What reading and changing the plan needs from the composition root, and the typed dates of its forms."""
+"""What reading and changing the plan needs from the composition root (the App, or a cache in front of it)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
 from typing import Protocol
 
 from sqlalchemy.orm import Session
 
 from broadcaster import planning
-from broadcaster.errors import InputError
 from broadcaster.store.models import RevisionRow, StationRow
 
 
@@ -51,15 +49,3 @@ class ShapeMemory:
     def duration_of(self, session: Session) -> Callable[[RevisionRow], float]:
         """Seconds of a revision's air audio (rendered if missing), as the wrapped tools say."""
         return self._tools.duration_of(session)
-
-
-def parse_day(text: str, field: str) -> date:
-    """A date typed as YYYY-MM-DD (a date input) or DD/MM/YYYY; InputError naming the form field."""
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text.strip(), fmt).date()
-        except ValueError:
-            continue
-    raise InputError(
-        f"Ngày không hợp lệ: «{text}».", "Viết dạng 20/03/2023 hoặc chọn trong lịch.", field=field
-    )

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from broadcaster import labels
 from broadcaster.errors import InputError
-from broadcaster.planning.calendar import END_BEFORE_START, in_order, local_day, station_zone
+from broadcaster.planning.calendar import local_day, station_zone
 from broadcaster.reports.compliance import ComplianceReport
 from broadcaster.reports.periods import Period, PeriodKind
 from broadcaster.reports.printable import (
@@ -25,7 +25,7 @@ from broadcaster.reports.printable import (
     weekly_series,
     zone_statement,
 )
-from broadcaster.services import documents, reporting
+from broadcaster.services import documents, form_fields, reporting
 from broadcaster.services.log_view import Download, FormRefused
 from broadcaster.services.stations import campaign_titles, find_station
 from broadcaster.services.users import get_user
@@ -54,18 +54,6 @@ class ReportQuery:
         return [self.campaign] if self.campaign else None
 
 
-def _day(text: str, field: str, errors: dict[str, str]) -> date | None:
-    if not text.strip():
-        return None
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text.strip(), fmt).date()
-        except ValueError:
-            continue
-    errors[field] = f"Ngày không hợp lệ: «{text.strip()}». Viết dạng 20/03/2023 hoặc chọn trong lịch."
-    return None
-
-
 def parse_query(
     session: Session,
     station: StationRow,
@@ -78,23 +66,15 @@ def parse_query(
     """A report's choices from a form (fields chien_dich, ky, tu, den); FormRefused names each bad one."""
     errors: dict[str, str] = {}
     titles = campaign_titles(session, station.id)
-    code = campaign.strip() or None
-    if code == "all":
-        code = None
+    code = form_fields.campaign_field(titles, campaign, errors)
     if not titles:
         errors["chien_dich"] = "Đài chưa có chiến dịch nào: nhập lịch có chiến dịch ở trang Quản trị."
-    elif code is not None and code not in titles:
-        errors["chien_dich"] = (
-            f"Không có chiến dịch «{code}» ở đài này. Các chiến dịch: {', '.join(sorted(titles.values()))}."
-        )
     kinds = {k.value: k for k in PeriodKind}
     kind = kinds.get(period.strip() or "month")
     if kind is None:
         choices = ", ".join(labels.period_kind(k) for k in PeriodKind)
         errors["ky"] = f"Không có kỳ báo cáo «{period.strip()}». Chọn một trong: {choices}."
-    start, end = _day(first, "tu", errors), _day(last, "den", errors)
-    if not in_order(start, end):
-        errors["den"] = END_BEFORE_START
+    start, end = form_fields.day_range(first, last, errors)
     if errors:
         raise FormRefused(errors)
     return ReportQuery(code, kind or PeriodKind.MONTH, start, end)
@@ -252,7 +232,7 @@ def programme_log_download(
     get_user(session, actor)
     station = find_station(session, station_code)
     errors: dict[str, str] = {}
-    day = _day(week, "tuan", errors)
+    day = form_fields.day_field(week, "tuan", errors)
     if day is None and not errors:
         errors["tuan"] = "Chọn một ngày trong tuần cần in."
     if fmt not in ("pdf", "docx"):

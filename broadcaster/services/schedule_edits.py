@@ -15,7 +15,8 @@ from broadcaster import planning
 from broadcaster.domain import ExceptionKind, Priority, Role, SessionOccurrence, Station
 from broadcaster.errors import InputError, InvalidStateError, NotFoundError, PlanningError
 from broadcaster.services import audit, queue
-from broadcaster.services.plan_tools import PlanTools, parse_day
+from broadcaster.services.form_fields import parse_day
+from broadcaster.services.plan_tools import PlanTools
 from broadcaster.services.stations import find_station, station_domain
 from broadcaster.services.users import require_role
 from broadcaster.store import db

@@ -12,7 +12,14 @@ from fastapi.responses import Response
 
 from broadcaster import planning
 from broadcaster.errors import BroadcasterError, InputError, InvalidStateError, PlanningError
-from broadcaster.services import fill_proposals, plan_tools, queue, schedule_edits, schedule_views
+from broadcaster.services import (
+    fill_proposals,
+    form_fields,
+    plan_tools,
+    queue,
+    schedule_edits,
+    schedule_views,
+)
 from broadcaster.store.models import UserRow
 from broadcaster.web.context import Web, redirect, render, require_user, web_of
 
@@ -46,7 +53,7 @@ def _week_page(
     status: int = 200,
 ) -> Response:
     web = web_of(request)
-    day = plan_tools.parse_day(week, "tuan") if week else None
+    day = form_fields.parse_day(week, "tuan") if week else None
     with web.tx() as s:
         plan = schedule_views.week_plan(
             s, tools_of(web), web.settings.station, day, actor=user.name, now=web.now()
@@ -231,7 +238,7 @@ def add_exception(
         return _week_page(
             request, user, tuan or None, errors=_refused(exc, "exception"), form=form, status=400
         )
-    shown = plan_tools.parse_day(day, "day").isoformat()  # stored, so it reads as a date
+    shown = form_fields.parse_day(day, "day").isoformat()  # stored, so it reads as a date
     message = "Đã thêm buổi phát thêm." if kind == "extra" else "Đã ghi ngày không phát."
     return redirect(_back(shown, f"ngay-{shown}"), message)
 
