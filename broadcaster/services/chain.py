@@ -12,6 +12,7 @@ from broadcaster import airlog
 from broadcaster.domain import Role
 from broadcaster.errors import InputError, InvalidStateError
 from broadcaster.services import audit
+from broadcaster.services.stations import find_station
 from broadcaster.services.users import require_role
 from broadcaster.store.models import StationRow
 from broadcaster.witness import SignedHead, Witness
@@ -65,7 +66,11 @@ def sign_head(
     """
     user = require_role(session, actor, Role.LEADER)
     if not reason.strip():
-        raise InputError("Thiếu lý do ký mốc.", 'Thêm --reason "đã đối chiếu sổ nhật ký giấy ...".')
+        raise InputError(
+            "Thiếu lý do ký mốc: ghi đã đối chiếu những gì (ví dụ sổ nhật ký giấy).",
+            'Thêm --reason "đã đối chiếu sổ nhật ký giấy ...".',
+            field="reason",
+        )
     check = verify_chain(session, station, witness)
     problem = check.result.problem
     if problem is not None and problem.kind != "unsigned":
@@ -87,3 +92,18 @@ def sign_head(
         reason=reason.strip(),
     )
     return witness.record(station.code, rows, head_hash, now)
+
+
+def sign_station_head(
+    session: Session,
+    witness: Witness,
+    station_code: str | None,
+    *,
+    actor: str | None,
+    reason: str,
+    now: datetime,
+) -> SignedHead:
+    """`sign_head` for the station named by its code (None: the only one), as the console calls it."""
+    return sign_head(
+        session, find_station(session, station_code), witness, actor=actor, reason=reason, now=now
+    )

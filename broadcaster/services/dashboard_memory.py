@@ -41,6 +41,8 @@ class ChainView:
     signed_rows: int | None = None
     key: str = ""
     checked_at: datetime | None = None
+    # Intact but for rows after the last signed head: a leader may check them and sign a new head.
+    unsigned: bool = False
 
 
 class ChainVerdicts:
@@ -89,7 +91,8 @@ def _chain_view(check: chain.ChainCheck, now: datetime) -> ChainView:
             f"{labels.chain_problem(problem.kind)}: {problem.message}"
         )
     signed = check.signed.rows if check.signed else None
-    return ChainView(result.ok, result.rows, result.head_hash, text, signed, check.key, now)
+    unsigned = problem is not None and problem.kind == "unsigned"
+    return ChainView(result.ok, result.rows, result.head_hash, text, signed, check.key, now, unsigned)
 
 
 @dataclass

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,6 +33,14 @@ EMERGENCY_LEAD = timedelta(0)
 RECENT = 10
 # A programme logged as interrupted this close to an emergency's start was cut by it.
 CUT_WINDOW = timedelta(seconds=2)
+
+
+@dataclass(frozen=True)
+class PlayNow:
+    """A play-now airing as queued: its id and the station's local date it airs on."""
+
+    airing_id: int
+    day: date
 
 
 @dataclass(frozen=True)
@@ -195,6 +204,35 @@ def start_emergency(
     if wake is not None:
         event.listen(session, "after_commit", lambda _session: wake(), once=True)
     return airing
+
+
+def start_play_now(
+    session: Session,
+    tools: PlanTools,
+    station_code: str | None,
+    bulletin: str,
+    *,
+    actor: str | None,
+    now: datetime,
+    wake: Callable[[], object] | None = None,
+) -> PlayNow:
+    """Queue an approved bulletin to air now at priority (not an emergency): in a programme of its own
+    with the ident, a moment ahead, after whatever is on air, and only within the allowed hours."""
+    require_role(session, actor, Role.OPERATOR)
+    bulletin_id = _bulletin_id(bulletin)
+    row = find_station(session, station_code)
+    airing = queue.play_now(
+        session,
+        row,
+        station_domain(session, row),
+        bulletin_id,
+        actor=actor,
+        now=now,
+        lengths=queue.Lengths(tools.programme_shape(session, row), tools.duration_of(session)),
+    )
+    if wake is not None:
+        event.listen(session, "after_commit", lambda _session: wake(), once=True)
+    return PlayNow(airing.id, airing.planned_start.astimezone(ZoneInfo(row.timezone)).date())
 
 
 def emergency_status(

@@ -306,3 +306,43 @@ def test_without_a_datagram_the_daemons_fast_poll_sees_the_emergency(district_ap
         assert woken.wait(10), "the poll did not notice the new emergency airing"
     finally:
         watch.stop()
+
+
+def manual_airings(app: App) -> list[AiringRow]:
+    """Every play-now (priority, not emergency) airing (detached)."""
+    with app.tx() as s:
+        rows = [a for a in s.query(AiringRow).order_by(AiringRow.id) if a.session_code == "manual"]
+        s.expunge_all()
+        return rows
+
+
+def test_play_now_outside_the_allowed_hours_is_refused_beside_the_field_and_wakes_nothing(
+    quick_app: App, browser: Callable[[str | None], Browser], listening: threading.Event
+) -> None:
+    person = browser("operator")
+    first = approved(quick_app)[0]
+    assert 'action="/khan-cap/phat-ngay"' in person.get(f"/khan-cap?ban_tin={first}").text
+    answer = person.post("/khan-cap/phat-ngay", {"bulletin": str(first)})
+    assert answer.status_code == 400
+    assert 'id="e-bulletin"' in answer.text and "khung giờ" in answer.text  # 09:30 is outside the hours
+    assert manual_airings(quick_app) == [] and not listening.wait(0.5)
+
+
+def test_play_now_in_the_allowed_hours_queues_a_priority_programme_and_wakes_the_daemon(
+    quick_app: App, browser: Callable[[str | None], Browser], listening: threading.Event
+) -> None:
+    at = datetime(2023, 3, 20, 17, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))  # inside 16:30–19:00
+    quick_app.clock = FakeClock(at)
+    person = browser("operator")
+    first = approved(quick_app)[0]
+    person.get(f"/khan-cap?ban_tin={first}")
+    answer = person.post("/khan-cap/phat-ngay", {"bulletin": str(first)}, follow_redirects=False)
+    assert answer.status_code == 303
+    assert listening.wait(5), "no wake-up datagram reached the daemon's port"
+    [airing] = manual_airings(quick_app)
+    assert answer.headers["location"] == f"/lich-phat?tuan=2023-03-20#luot-{airing.id}"
+    assert airing.priority == "priority" and airing.bulletin_id == first and airing.queued_by == "hung"
+    assert (airing.planned_start - at).total_seconds() == pytest.approx(2.0)  # a moment ahead, not a cut
+    assert emergencies(quick_app) == []
+    week = person.get(answer.headers["location"])
+    assert f'id="luot-{airing.id}"' in week.text and "Đã xếp phát ngay" in week.text

@@ -289,3 +289,22 @@ def test_the_console_reads_work_on_both_databases(
     assert page.total == 1 and page.lines[0].title == "Tin bị lỡ lúc sáng"
     assert report.tables[0].report.campaign_code == "mai-dam-2023" and report.chart.weeks
     app.engine.dispose()
+
+
+def test_unsigned_rows_are_signed_by_a_leader_after_checking_with_the_reason_beside_the_field(
+    browser: Callable[[str | None], Browser], web_app: App, day: dict[str, list[int]]
+) -> None:
+    (web_app.config.home / "heads" / "phu-thu.json").unlink()  # e.g. power lost before the signature
+    officer = browser("officer").get("/").text.split('id="chuoi-nhat-ky"')[1]
+    assert "Có dòng chưa ký" in officer and 'action="/nhat-ky/ky-moc"' not in officer  # no form for them
+    leader = browser("leader")
+    block = leader.get("/").text.split('id="chuoi-nhat-ky"')[1]
+    assert "Có dòng chưa ký" in block and 'action="/nhat-ky/ky-moc"' in block
+    empty = leader.post("/nhat-ky/ky-moc", {"reason": "  "})
+    assert empty.status_code == 400 and 'id="e-reason"' in empty.text and "Thiếu lý do" in empty.text
+    assert not (web_app.config.home / "heads" / "phu-thu.json").exists()  # nothing signed
+    assert browser("operator").post("/nhat-ky/ky-moc", {"reason": "đã xem"}).status_code == 403
+    done = leader.post("/nhat-ky/ky-moc", {"reason": "đã đối chiếu sổ nhật ký giấy"}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/#chuoi-nhat-ky"
+    block = leader.get("/").text.split('id="chuoi-nhat-ky"')[1]
+    assert "Nguyên vẹn" in block and "12 dòng" in block

@@ -72,6 +72,28 @@ def start(request: Request, bulletin: Annotated[str, Form()] = "") -> Response:
     return redirect(f"/khan-cap/luot/{airing_id}", "Đã gửi lệnh phát khẩn cấp tới trạm phát.", "warn")
 
 
+@router.post("/khan-cap/phat-ngay", include_in_schema=False)
+def play_now(request: Request, bulletin: Annotated[str, Form()] = "") -> Response:
+    """Air the bulletin now at priority: after what is on air, within the allowed hours, no cut."""
+    user = require_user(request)
+    web = web_of(request)
+    try:
+        with web.tx() as s:
+            queued = emergency.start_play_now(
+                s,
+                tools_of(web),
+                web.settings.station,
+                bulletin,
+                actor=user.name,
+                now=web.now(),
+                wake=web.app.wake_daemon,
+            )
+    except (InputError, InvalidStateError, PlanningError) as exc:
+        return _index(request, user, errors={"bulletin": say(exc)}, chosen=bulletin, status=400)
+    message = f"Đã xếp phát ngay (lượt số {queued.airing_id}); trạm phát sẽ phát trong vài giây."
+    return redirect(f"/lich-phat?tuan={queued.day.isoformat()}#luot-{queued.airing_id}", message)
+
+
 @router.get("/khan-cap/luot/{airing_id}", include_in_schema=False)
 def status_page(request: Request, airing_id: int) -> Response:
     """One emergency: waiting for the daemon, on air, or logged with the programme it cut."""

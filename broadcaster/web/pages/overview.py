@@ -3,12 +3,17 @@ the as-run chain's verdict; and the JSON the page polls to refresh its on-air bl
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, Response
 
-from broadcaster.services import overview
+from broadcaster.errors import InputError, InvalidStateError
+from broadcaster.services import chain, overview
 from broadcaster.services.dashboard_memory import DashboardMemory
-from broadcaster.web.context import Web, render, require_user, web_of
+from broadcaster.store.models import UserRow
+from broadcaster.web.context import Web, redirect, render, require_user, web_of
+from broadcaster.web.pages.schedule import say
 
 router = APIRouter()
 
@@ -26,16 +31,37 @@ def memory_of(web: Web) -> DashboardMemory:
     return memory
 
 
-@router.get("/", include_in_schema=False)
-def dashboard(request: Request) -> Response:
-    """The dashboard every signed-in user sees first."""
-    user = require_user(request)
+def _dashboard(
+    request: Request, user: UserRow, *, errors: dict[str, str] | None = None, status: int = 200
+) -> Response:
     web = web_of(request)
     with web.tx() as s:
         data = overview.dashboard(
             s, web.settings.station, actor=user.name, now=web.now(), memory=memory_of(web)
         )
-    return render(request, "overview/index.html", {"d": data, "live": data.live, "refresh_ms": REFRESH_MS})
+    context = {"d": data, "live": data.live, "refresh_ms": REFRESH_MS, "errors": errors or {}}
+    return render(request, "overview/index.html", context, status=status)
+
+
+@router.get("/", include_in_schema=False)
+def dashboard(request: Request) -> Response:
+    """The dashboard every signed-in user sees first."""
+    return _dashboard(request, require_user(request))
+
+
+@router.post("/nhat-ky/ky-moc", include_in_schema=False)
+def sign_head(request: Request, reason: Annotated[str, Form()] = "") -> Response:
+    """A leader, having checked the rows after the last signed head, signs a new head (`log sign`)."""
+    user = require_user(request)
+    web = web_of(request)
+    try:
+        with web.tx() as s:
+            head = chain.sign_station_head(
+                s, web.app.witness, web.settings.station, actor=user.name, reason=reason, now=web.now()
+            )
+    except (InputError, InvalidStateError) as exc:
+        return _dashboard(request, user, errors={"reason": say(exc)}, status=400)
+    return redirect("/#chuoi-nhat-ky", f"Đã ký mốc nhật ký: {head.rows} dòng.")
 
 
 @router.get("/tong-quan/dang-phat", include_in_schema=False)
