@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from broadcaster.planning import ProgrammeShape
     from broadcaster.playout.daemon import Daemon
     from broadcaster.playout.player import Player
+    from broadcaster.services.doctor import DoctorSettings, Probes
     from broadcaster.services.media import MediaSettings
     from broadcaster.services.programmes import BuiltProgramme, FrameSettings, ProgrammeParts
     from broadcaster.services.queue import Lengths
@@ -294,6 +295,46 @@ class App:
             allowed=hours_rule(domain, any_hour=outside_hours_ok),
             lease=lease,
             wakers=[HomeSocket(self.config.home), watch],
+        )
+
+    def doctor_probes(self) -> Probes:
+        """The real probes of the station self-check on this PC, from the configuration."""
+        from broadcaster.services.doctor import Probes
+        from broadcaster.services.system_probes import (
+            ReportFonts,
+            StoreProbe,
+            SystemClockProbe,
+            SystemDisk,
+            SystemLock,
+            SystemNetwork,
+            SystemOutput,
+            SystemTools,
+        )
+
+        c = self.config
+        return Probes(
+            tools=SystemTools(),
+            network=SystemNetwork(),
+            fonts=ReportFonts(),
+            output=SystemOutput(c.playout.player, self.player_name, c.playout.device, c.aired_dir),
+            database=StoreProbe(c.database_url, self.witness),
+            disk=SystemDisk(c.home),
+            lock=SystemLock(c.home),
+            clock=SystemClockProbe(),
+        )
+
+    def doctor_settings(self, *, play_test: bool = False) -> DoctorSettings:
+        """Thresholds and targets of the self-check, from the configuration."""
+        from broadcaster.services.doctor import MB, DoctorSettings
+
+        sp = self.config.speech
+        gtts_url = f"https://translate.google.{sp.gtts_tld}/" if "gtts" in sp.engines else None
+        return DoctorSettings(
+            espeak_voice=sp.espeak_voice,
+            gtts_url=gtts_url,
+            min_free_bytes=int(self.config.doctor.min_free_mb * MB),
+            max_clock_offset_s=self.config.doctor.max_clock_offset_s,
+            play_test=play_test,
         )
 
     def wake_daemon(self) -> bool:

@@ -55,6 +55,9 @@ ROLES: Mapping[str, str] = {
     "inspector": "kiểm tra viên (chỉ xem)",
 }
 
+# The verdict of one row of the station self-check (`broadcaster doctor`), as it prints it.
+CHECK_STATUSES: Mapping[str, str] = {"ok": "ĐẠT", "warn": "CẢNH BÁO", "fail": "LỖI"}
+
 # A dated change to the recurring sessions.
 EXCEPTION_KINDS: Mapping[str, str] = {
     ExceptionKind.CANCEL: "hủy buổi phát",
@@ -230,6 +233,11 @@ def trigger(code: str, *, capital: bool = False) -> str:
 def bulletin_status(code: str, *, capital: bool = False) -> str:
     """A bulletin status code ("draft", "approved" ...) → its label."""
     return _lookup(BULLETIN_STATUSES, code, capital)
+
+
+def check_status(code: str) -> str:
+    """A self-check verdict code ("ok", "warn", "fail") → its label, in capitals as the check prints it."""
+    return CHECK_STATUSES.get(code, code)
 
 
 def role(code: str, *, capital: bool = False) -> str:

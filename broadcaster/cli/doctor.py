@@ -9,69 +9,17 @@ from typing import TYPE_CHECKING
 import click
 
 from broadcaster.cli.common import State, json_option, pass_state, print_json
-from broadcaster.services.doctor import (
-    MB,
-    Check,
-    DoctorSettings,
-    Probes,
-    Status,
-    failed,
-    line,
-    run_checks,
-    summary,
-)
+from broadcaster.services.doctor import Check, Status, failed, line, run_checks, summary
 
 if TYPE_CHECKING:
     from broadcaster.app import App
-    from broadcaster.config import Config
 
 _LOG_LEVEL = {Status.OK: logging.INFO, Status.WARN: logging.WARNING, Status.FAIL: logging.ERROR}
 
 
-def system_probes(app: App) -> Probes:
-    """The real probes for this station PC, from the App's configuration."""
-    from broadcaster.services.system_probes import (
-        ReportFonts,
-        StoreProbe,
-        SystemClockProbe,
-        SystemDisk,
-        SystemLock,
-        SystemNetwork,
-        SystemOutput,
-        SystemTools,
-    )
-
-    c = app.config
-    return Probes(
-        tools=SystemTools(),
-        network=SystemNetwork(),
-        fonts=ReportFonts(),
-        output=SystemOutput(c.playout.player, app.player_name, c.playout.device, c.aired_dir),
-        database=StoreProbe(c.database_url, app.witness),
-        disk=SystemDisk(c.home),
-        lock=SystemLock(c.home),
-        clock=SystemClockProbe(),
-    )
-
-
-def doctor_settings(config: Config, *, play_test: bool = False) -> DoctorSettings:
-    """Thresholds and targets of the checks, from the configuration."""
-    sp = config.speech
-    gtts_url = f"https://translate.google.{sp.gtts_tld}/" if "gtts" in sp.engines else None
-    return DoctorSettings(
-        espeak_voice=sp.espeak_voice,
-        gtts_url=gtts_url,
-        min_free_bytes=int(config.doctor.min_free_mb * MB),
-        max_clock_offset_s=config.doctor.max_clock_offset_s,
-        play_test=play_test,
-    )
-
-
 def self_check(app: App, *, play_test: bool = False) -> list[Check]:
     """Every check of this station PC, now."""
-    return run_checks(
-        system_probes(app), doctor_settings(app.config, play_test=play_test), now=app.clock.now()
-    )
+    return run_checks(app.doctor_probes(), app.doctor_settings(play_test=play_test), now=app.clock.now())
 
 
 def log_self_check(app: App, logger: logging.Logger | None = None) -> list[Check]:

@@ -13,6 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.orm import Session
+
+from broadcaster.domain import Role
 from broadcaster.errors import BroadcasterError
 from broadcaster.services.doctor_checks import (
     MIN_VOICE_BYTES,
@@ -41,6 +44,7 @@ from broadcaster.services.probes import (
     OutputProbe,
     ToolProbe,
 )
+from broadcaster.services.users import require_role
 
 __all__ = [
     "MB",
@@ -175,3 +179,26 @@ def _broken(code: str, name: str, exc: BaseException | None) -> Check:
         "Chạy lại với BROADCASTER_DEBUG=1 và báo cho người phát triển nếu lỗi còn.",
         {"error": what},
     )
+
+
+@dataclass(frozen=True)
+class SelfCheck:
+    """The self-check as the console shows it: every row, the summary line, when it ran."""
+
+    checks: list[Check]
+    summary: str
+    ran_at: datetime
+
+    @property
+    def failed(self) -> bool:
+        """True when a row is LỖI."""
+        return failed(self.checks)
+
+
+def console_self_check(
+    session: Session, actor: str | None, probes: Probes, settings: DoctorSettings, *, now: datetime
+) -> SelfCheck:
+    """`broadcaster doctor` for the console: the operator, the administrator or the inspector asks."""
+    require_role(session, actor, Role.OPERATOR, Role.INSPECTOR)
+    checks = run_checks(probes, settings, now=now)
+    return SelfCheck(checks, summary(checks), now)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from broadcaster import labels
+
 MB = 1024 * 1024
 
 
@@ -18,7 +20,7 @@ class Status(StrEnum):
     FAIL = "fail"
 
 
-STATUS_VI = {Status.OK: "ĐẠT", Status.WARN: "CẢNH BÁO", Status.FAIL: "LỖI"}
+STATUS_VI = {s: labels.check_status(s.value) for s in Status}
 _LABEL_WIDTH = max(len(v) for v in STATUS_VI.values())
 
 

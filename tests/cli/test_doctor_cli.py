@@ -14,7 +14,7 @@ import pytest
 from doctor_fakes import FakeClock, healthy, path_without
 from seedpaths import SEED
 
-from broadcaster.cli import doctor as doctor_cli
+from broadcaster.app import App
 from broadcaster.cli.main import main
 from broadcaster.services.probes import ClockState
 
@@ -72,7 +72,7 @@ def test_doctor_before_init_fails_on_the_database_and_creates_nothing(clean_env:
 def test_exit_code_follows_the_fail_rows(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(doctor_cli, "system_probes", lambda app: healthy())
+    monkeypatch.setattr(App, "doctor_probes", lambda app: healthy())
     main(["doctor"])  # returns: exit code 0
     out = capsys.readouterr().out.splitlines()
     assert (
@@ -80,7 +80,7 @@ def test_exit_code_follows_the_fail_rows(
     )
 
     far_off = healthy(clock=FakeClock(ClockState("chronyc", True, 12.0)))
-    monkeypatch.setattr(doctor_cli, "system_probes", lambda app: far_off)
+    monkeypatch.setattr(App, "doctor_probes", lambda app: far_off)
     with pytest.raises(SystemExit) as exited:
         main(["doctor", "--json"])
     assert exited.value.code == 1
@@ -96,7 +96,7 @@ def test_the_clock_limit_comes_from_the_config(
 ) -> None:
     monkeypatch.setenv("BROADCASTER_DOCTOR_MAX_CLOCK_OFFSET_S", "15")
     monkeypatch.setattr(
-        doctor_cli, "system_probes", lambda app: healthy(clock=FakeClock(ClockState("chronyc", True, 12.0)))
+        App, "doctor_probes", lambda app: healthy(clock=FakeClock(ClockState("chronyc", True, 12.0)))
     )
     main(["doctor"])
     assert "ĐẠT       Đồng hồ máy tính: đã đồng bộ (chronyc), lệch +12,0 s" in capsys.readouterr().out
@@ -105,7 +105,7 @@ def test_the_clock_limit_comes_from_the_config(
 def test_play_test_reaches_the_output_probe(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(doctor_cli, "system_probes", lambda app: healthy())
+    monkeypatch.setattr(App, "doctor_probes", lambda app: healthy())
     main(["doctor", "--play-test"])
     assert "đã phát thử tiếng bíp 0,5 s" in capsys.readouterr().out
 

@@ -26,6 +26,7 @@ PAGES = {
     "/quan-tri/nhap-lich": ("admin",),
     "/quan-tri/dai": ("admin", "inspector"),
     "/quan-tri/dai/tep-lich.toml": ("admin", "inspector"),
+    "/quan-tri/kiem-tra": ("operator", "admin", "inspector"),
 }
 SESSION_FORM = {
     "name": "Buổi sáng",
@@ -485,3 +486,16 @@ def test_services_refuse_the_inspector_any_change(web_app: App) -> None:
         )
     with web_app.tx() as s:
         assert [p.name for p in admin.list_people(s, actor="tra")][:2] == ["hung", "khoi"]
+
+
+def test_the_self_check_shows_every_check_of_this_pc_with_what_to_do(browser: People) -> None:
+    page = browser("operator").get("/quan-tri/kiem-tra").text
+    for code in ("ffmpeg", "ffprobe", "espeak-ng", "voice", "google", "fonts", "output", "database", "clock"):
+        assert f'id="muc-{code}"' in page, code
+    row = page.split('id="muc-database"')[1].split("</tr>")[0]
+    assert "ĐẠT" in row and "mới nhất" in row  # the console's own home, migrated
+    assert re.search(r"Kết quả: \d+ đạt, \d+ cảnh báo, \d+ lỗi\.", page)
+    assert 'aria-label="Các mục quản trị"' not in page  # the operator gets no admin tabs they cannot open
+    assert 'aria-label="Các mục quản trị"' in browser("admin").get("/quan-tri/kiem-tra").text
+    assert 'href="/quan-tri/kiem-tra"' in browser("operator").get("/").text
+    assert 'href="/quan-tri/kiem-tra"' not in browser("officer").get("/").text

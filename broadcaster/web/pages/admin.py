@@ -1,4 +1,5 @@
-"""Quản trị: people and roles, API tokens, importing a schedule file, the station's sessions and campaigns.
+"""Quản trị: people and roles, API tokens, importing a schedule file, the station's sessions and campaigns,
+the station self-check.
 
 Administrators change; the inspector may read the people and the station's settings. Every change
 goes through services.admin, services.station_settings or services.web_auth, which check the role.
@@ -13,7 +14,7 @@ from fastapi.responses import Response
 
 from broadcaster.domain import Role
 from broadcaster.errors import InputError, InvalidStateError
-from broadcaster.services import admin, station_settings, web_auth
+from broadcaster.services import admin, doctor, station_settings, web_auth
 from broadcaster.services.station_settings import SettingsInvalid
 from broadcaster.web.context import SESSION_COOKIE, redirect, render, require_user, web_of
 
@@ -388,3 +389,19 @@ def edit_campaign(
     except InputError as exc:
         return _refused(request, "campaign", code, exc, values)
     return _saved(change)
+
+
+# --- the station self-check --------------------------------------------------------------------------
+
+
+@router.get("/kiem-tra")
+def self_check_page(request: Request) -> Response:
+    """`broadcaster doctor` in the console: tools, voice, fonts, output, database, disk, daemon, clock."""
+    user = require_user(request)
+    web = web_of(request)
+    app = web.app
+    with web.tx() as s:
+        result = doctor.console_self_check(
+            s, user.name, app.doctor_probes(), app.doctor_settings(), now=web.now()
+        )
+    return render(request, "admin/self_check.html", {"result": result, "tab": "doctor"})
