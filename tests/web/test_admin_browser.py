@@ -68,6 +68,10 @@ def test_the_admin_adds_a_user_sets_a_password_and_the_user_signs_in(
     quan.wait_for_selector("text=Đã đặt mật khẩu cho mai")
     assert "Đã đặt" in quan.locator("#u-mai").inner_text()
     _shoot(quan, "quan-tri-nguoi-dung")
+    quan.click("nav.tabs >> text=Tự kiểm tra trạm")
+    quan.wait_for_selector("#muc-database")
+    assert "Kết quả:" in quan.inner_text("#tu-kiem-tra")
+    _shoot(quan, "quan-tri-kiem-tra")
     mai = _person(chromium, base, "mai", "mai-mat-khau-1")
     header = mai.inner_text("header.top")
     assert "Đỗ Thị Mai" in header and "lãnh đạo duyệt tin" in header
