@@ -7,39 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PASSWORD
-from seedpaths import REPO
+from pages_in_chromium import person, shoot
 
 from broadcaster.app import App
 from broadcaster.services import bulletins, media
 
-SHOTS = REPO / "out" / "screenshots"
-WIDTHS = (360, 1366)
-
 pytestmark = pytest.mark.slow
-
-
-def _person(chromium: Any, base: str, name: str, **context: Any) -> Any:
-    """A fresh browser context signed in as `name`; returns its page."""
-    page = chromium.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN", **context).new_page()
-    page.goto(f"{base}/dang-nhap")
-    page.fill("#f-name", name)
-    page.fill("#f-password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
-    return page
-
-
-def _shoot(page: Any, name: str) -> None:
-    """Screenshots at both widths; the phone width must not scroll sideways."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
-        page.wait_for_timeout(100)  # let the layout settle after the resize (not an assertion)
-        wide = page.evaluate("document.documentElement.scrollWidth")
-        assert wide <= width, f"{name} scrolls sideways at {width} px ({wide} px wide)"
-        page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
-    page.set_viewport_size({"width": 1366, "height": 900})
 
 
 def _plays(page: Any, selector: str) -> None:
@@ -54,9 +27,9 @@ def test_officer_writes_listens_submits_and_the_leader_listens_and_approves(
     web_app: App, live_server: str, chromium: Any
 ) -> None:
     base = live_server
-    lan = _person(chromium, base, "lan")
+    lan = person(chromium, base, "lan")
     lan.goto(f"{base}/ban-tin")
-    _shoot(lan, "ban-tin-danh-sach")
+    shoot(lan, "ban-tin-danh-sach")
     lan.click("text=Viết bản tin mới")
     lan.fill("#f-title", "Tuyên truyền phòng, chống ma túy")
     lan.select_option("#f-campaign", label="Phòng, chống ma túy năm 2023")
@@ -74,22 +47,22 @@ def test_officer_writes_listens_submits_and_the_leader_listens_and_approves(
     lan.click("#nut-nghe")
     _plays(lan, "#nghe-thu")
     assert "giọng espeak" in lan.inner_text("#nghe-thu-tin")
-    _shoot(lan, "ban-tin-soan")
+    shoot(lan, "ban-tin-soan")
     lan.click("button[value=save]")
     lan.wait_for_selector("text=Đã lưu bản nháp")
     bid = int(lan.url.rsplit("/", 1)[1])
     lan.click("button:has-text('Gửi duyệt')")
     lan.wait_for_selector("text=Đã gửi lãnh đạo duyệt")
-    _shoot(lan, "ban-tin-chi-tiet")
+    shoot(lan, "ban-tin-chi-tiet")
     lan.goto(f"{base}/ban-tin/{bid}/sua")
-    _shoot(lan, "ban-tin-sua")
+    shoot(lan, "ban-tin-sua")
 
-    khoi = _person(chromium, base, "khoi")
+    khoi = person(chromium, base, "khoi")
     khoi.goto(f"{base}/duyet")
     card = f"#ban-tin-{bid}"
     khoi.wait_for_selector(f"{card} >> text=mười bảy giờ ba mươi phút")
     _plays(khoi, f"{card} audio")
-    _shoot(khoi, "duyet")
+    shoot(khoi, "duyet")
     khoi.on("dialog", lambda dialog: dialog.accept())
     khoi.click(f"{card} >> button:has-text('Duyệt phát')")
     khoi.wait_for_selector("text=Đã duyệt «Tuyên truyền phòng, chống ma túy»")
@@ -107,7 +80,7 @@ def test_officer_records_with_the_microphone_and_the_recording_becomes_a_revisio
     web_app: App, live_server: str, chromium: Any
 ) -> None:
     base = live_server
-    lan = _person(chromium, base, "lan", permissions=["microphone"])
+    lan = person(chromium, base, "lan", permissions=["microphone"])
     lan.goto(f"{base}/ban-tin/moi")
     lan.fill("#f-title", "Thông báo bằng giọng cán bộ")
     lan.select_option("#f-campaign", label="Phòng, chống ma túy năm 2023")
@@ -117,7 +90,7 @@ def test_officer_records_with_the_microphone_and_the_recording_becomes_a_revisio
     lan.click("#nut-dung")
     lan.wait_for_selector("#ghi-am-nghe:visible")
     assert lan.evaluate("document.getElementById('f-audio').files.length") == 1
-    _shoot(lan, "ban-tin-ghi-am")
+    shoot(lan, "ban-tin-ghi-am")
     lan.click("#nut-tai-len")
     lan.wait_for_selector("text=Đã lưu bản ghi âm")
     bid = int(lan.url.rsplit("/", 1)[1])

@@ -10,8 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import PASSWORD
-from seedpaths import REPO
+from pages_in_chromium import person, shoot
 from station_air import (
     SHORT_TITLE,
     URGENT_TITLE,
@@ -29,34 +28,9 @@ from broadcaster.app import App
 from broadcaster.domain import BulletinStatus
 from broadcaster.services import bulletins, stations
 
-SHOTS = REPO / "out" / "screenshots"
-WIDTHS = (360, 1366)
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 pytestmark = [pytest.mark.slow, pytest.mark.pulse]
-
-
-def _person(chromium: Any, base: str, name: str) -> Any:
-    """A fresh browser context signed in as `name`; returns its page."""
-    page = chromium.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN").new_page()
-    page.goto(f"{base}/dang-nhap")
-    page.fill("#f-name", name)
-    page.fill("#f-password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
-    return page
-
-
-def _shoot(page: Any, name: str) -> None:
-    """Screenshots at both widths; the phone width must not scroll sideways."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
-        page.wait_for_timeout(100)  # let the layout settle after the resize (not an assertion)
-        wide = page.evaluate("document.documentElement.scrollWidth")
-        assert wide <= width, f"{name} scrolls sideways at {width} px ({wide} px wide)"
-        page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
-    page.set_viewport_size({"width": 1366, "height": 900})
 
 
 def _next_minute(lead_s: float) -> datetime:
@@ -88,9 +62,9 @@ def test_queue_into_an_extra_session_see_it_air_then_an_emergency_cuts_the_progr
     render_now(web_app, [short, urgent, long_one])  # as approval does: nothing waits for the TTS later
     base, home = live_server, web_app.config.home
     with daemon(home, **output_env(null_sink)):
-        page = _person(chromium, base, "hung")
+        page = person(chromium, base, "hung")
         page.goto(f"{base}/lich-phat")
-        _shoot(page, "lich-phat-tuan")
+        shoot(page, "lich-phat-tuan")
 
         # an extra session at the next whole minute, then two bulletins into it
         start = _next_minute(25)
@@ -110,7 +84,7 @@ def test_queue_into_an_extra_session_see_it_air_then_an_emergency_cuts_the_progr
         assert start > datetime.now(ZONE), "the session began before it was filled"
         article = page.locator(f"#buoi-{start:%Y%m%d-%H%M}")
         assert "Buổi phát thêm" in article.inner_text() and SHORT_TITLE in article.inner_text()
-        _shoot(page, "lich-phat-buoi-them")
+        shoot(page, "lich-phat-buoi-them")
 
         # it airs: wait until the long bulletin (the second item) is on air
         wait_until = (start - datetime.now(ZONE)).total_seconds() + 30
@@ -124,10 +98,10 @@ def test_queue_into_an_extra_session_see_it_air_then_an_emergency_cuts_the_progr
         page.goto(f"{base}/khan-cap")
         assert "Trạm phát đang chạy" in page.inner_text("main")  # from the daemon's lease heartbeat
         page.select_option("#f-bulletin", str(urgent))
-        _shoot(page, "khan-cap")
+        shoot(page, "khan-cap")
         page.click("#chon button[type=submit]")
         page.wait_for_selector("#xac-nhan")
-        _shoot(page, "khan-cap-xac-nhan")
+        shoot(page, "khan-cap-xac-nhan")
         page.click("#xac-nhan")
         page.wait_for_url("**/khan-cap/luot/*")
         page.wait_for_selector("#nhat-ky", timeout=60_000)  # the page polls until the row is written
@@ -136,7 +110,7 @@ def test_queue_into_an_extra_session_see_it_air_then_an_emergency_cuts_the_progr
         assert "Chương trình bị cắt" in main and _title(web_app, long_one) in main
         assert page.locator("#bi-cat tr.asrun-row[data-outcome=interrupted]").count() == 1
         assert page.locator("#nhat-ky tr.asrun-row[data-outcome=completed]").count() == 1
-        _shoot(page, "khan-cap-trang-thai")
+        shoot(page, "khan-cap-trang-thai")
 
         # back on the week: the short bulletin aired to the end, the long one was cut
         page.goto(f"{base}/lich-phat#buoi-{start:%Y%m%d-%H%M}")
@@ -144,7 +118,7 @@ def test_queue_into_an_extra_session_see_it_air_then_an_emergency_cuts_the_progr
         assert "Đã phát xong" in row_short.inner_text()
         row_long = page.locator(f"#buoi-{start:%Y%m%d-%H%M} tr", has_text=_title(web_app, long_one))
         assert "Bị ngắt" in row_long.inner_text() and "bị cắt để phát tin khẩn cấp" in row_long.inner_text()
-        _shoot(page, "lich-phat-da-phat")
+        shoot(page, "lich-phat-da-phat")
 
     logged = {r.airing_id: r for r in asrun(web_app)}
     outcomes = sorted((r.bulletin_id, r.outcome) for r in logged.values())

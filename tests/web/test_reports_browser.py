@@ -10,15 +10,12 @@ from typing import Any
 
 import pytest
 from airtime import approved_ids, at, give_audio, heartbeat, log_row, queue_today, use_fake_clock
-from conftest import PASSWORD
-from seedpaths import REPO
+from pages_in_chromium import person, shoot
 
 from broadcaster.app import App
 from broadcaster.domain import Outcome
 from broadcaster.store.models import AsRunRow
 
-SHOTS = REPO / "out" / "screenshots"
-WIDTHS = (360, 1366)
 TITLE = "Phòng, chống mại dâm năm 2023"
 
 pytestmark = pytest.mark.slow
@@ -38,76 +35,50 @@ def station_day(web_app: App, tmp_path: Path) -> App:
     return web_app
 
 
-def _person(chromium: Any, base: str, name: str) -> Any:
-    """A fresh browser context signed in as `name`, accepting downloads; returns its page."""
-    context = chromium.new_context(
-        viewport={"width": 1366, "height": 900}, locale="vi-VN", accept_downloads=True
-    )
-    page = context.new_page()
-    page.goto(f"{base}/dang-nhap")
-    page.fill("#f-name", name)
-    page.fill("#f-password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
-    return page
-
-
-def _shoot(page: Any, name: str) -> None:
-    """Screenshots at both widths; the phone width must not scroll sideways."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
-        page.wait_for_timeout(100)  # let the layout settle after the resize (not an assertion)
-        wide = page.evaluate("document.documentElement.scrollWidth")
-        assert wide <= width, f"{name} scrolls sideways at {width} px ({wide} px wide)"
-        page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
-    page.set_viewport_size({"width": 1366, "height": 900})
-
-
 def test_the_dashboard_shows_the_daemon_on_air_and_refreshes_when_it_goes_quiet(
     station_day: App, live_server: str, chromium: Any
 ) -> None:
-    page = _person(chromium, live_server, "tra")
+    page = person(chromium, live_server, "tra", accept_downloads=True)
     block = page.locator("#dang-phat")
     assert "Trạm phát: Đang phát" in block.inner_text()
     assert "Phường Phú Thứ triển khai Kế hoạch phòng, chống mại dâm năm 2023" in block.inner_text()
     assert "Tin bị lỡ hôm qua" not in page.inner_text("#canh-bao")  # yesterday's is not today's alert
-    _shoot(page, "tong-quan")
+    shoot(page, "tong-quan")
     heartbeat(station_day, state="idle", seconds_ago=120, ttl_s=15)  # the daemon stopped beating
     page.wait_for_selector("#dang-phat >> text=Trạm phát: Mất liên lạc", timeout=20_000)  # no reload
     assert "cách đây 2 phút" in block.inner_text()
     page.reload()
     assert "Mất liên lạc" in page.inner_text("#canh-bao")  # the alert, once the page is drawn again
-    _shoot(page, "tong-quan-mat-lien-lac")
+    shoot(page, "tong-quan-mat-lien-lac")
     page.context.close()
 
 
 def test_an_operator_corrects_a_missed_airing(station_day: App, live_server: str, chromium: Any) -> None:
-    page = _person(chromium, live_server, "hung")
+    page = person(chromium, live_server, "hung", accept_downloads=True)
     page.click("nav.main >> text=Nhật ký phát sóng")
     page.wait_for_url(f"{live_server}/nhat-ky")
     page.select_option("#f-ket_qua", label="Bị lỡ")
     page.click("form.filters button[type=submit]")
     page.wait_for_selector("text=1 dòng")
-    _shoot(page, "nhat-ky")
+    shoot(page, "nhat-ky")
     page.click("#noi-dung a.button >> text=Đính chính")
     page.select_option("#f-outcome", label="Đã phát xong")
     page.fill("#f-reason", "Ông Hùng phát tay lúc 17:10, có sổ ghi chép")
-    _shoot(page, "nhat-ky-dinh-chinh")
+    shoot(page, "nhat-ky-dinh-chinh")
     page.click("text=Ghi dòng đính chính")
     page.wait_for_selector("text=Đã ghi dòng đính chính")
     with station_day.tx() as s:
         fix = s.query(AsRunRow).filter(AsRunRow.corrects_id.is_not(None)).one()
     row = page.locator(f"#dong-{fix.id}")
     assert "Đính chính dòng" in row.inner_text() and "Ông Hùng phát tay lúc 17:10" in row.inner_text()
-    _shoot(page, "nhat-ky-sau-dinh-chinh")
+    shoot(page, "nhat-ky-sau-dinh-chinh")
     page.context.close()
 
 
 def test_a_report_downloads_and_reads_back_as_vietnamese(
     station_day: App, live_server: str, chromium: Any, tmp_path: Path
 ) -> None:
-    page = _person(chromium, live_server, "khoi")
+    page = person(chromium, live_server, "khoi", accept_downloads=True)
     page.click("nav.main >> text=Báo cáo")
     page.wait_for_url(f"{live_server}/bao-cao")
     page.select_option("#f-chien_dich", label=TITLE)
@@ -115,7 +86,7 @@ def test_a_report_downloads_and_reads_back_as_vietnamese(
     page.click("text=Xem báo cáo")
     page.wait_for_selector(f"h2 >> text=1. {TITLE}")
     assert page.locator(".chart svg rect").count() > 0
-    _shoot(page, "bao-cao")
+    shoot(page, "bao-cao")
     page.fill("#f-so", "12")
     with page.expect_download() as pending:
         page.click("text=Tải PDF")

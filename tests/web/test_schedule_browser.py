@@ -11,44 +11,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import PASSWORD
-from seedpaths import REPO
+from pages_in_chromium import person, shoot
 from station_air import fake_audio
 
 from broadcaster.app import App
 from broadcaster.clock import FakeClock
 from broadcaster.services import schedule_views
 
-SHOTS = REPO / "out" / "screenshots"
-WIDTHS = (360, 1366)
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2023, 3, 19, 20, 0, tzinfo=ZONE)  # Sunday evening, the week of Monday 20/03 ahead
 MONDAY = date(2023, 3, 20)
 
 pytestmark = pytest.mark.slow
-
-
-def _person(chromium: Any, base: str, name: str) -> Any:
-    """A fresh browser context signed in as `name`; returns its page."""
-    page = chromium.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN").new_page()
-    page.goto(f"{base}/dang-nhap")
-    page.fill("#f-name", name)
-    page.fill("#f-password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
-    return page
-
-
-def _shoot(page: Any, name: str) -> None:
-    """Screenshots at both widths; the phone width must not scroll sideways."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
-        page.wait_for_timeout(100)  # let the layout settle after the resize (not an assertion)
-        wide = page.evaluate("document.documentElement.scrollWidth")
-        assert wide <= width, f"{name} scrolls sideways at {width} px ({wide} px wide)"
-        page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
-    page.set_viewport_size({"width": 1366, "height": 900})
 
 
 def _items(app: App) -> dict[str, list[str]]:
@@ -66,7 +40,7 @@ def test_operator_plans_the_week(web_app: App, live_server: str, chromium: Any, 
     web_app.clock = FakeClock(NOW)
     fake_audio(web_app, tmp_path / "audio")
     base = live_server
-    page = _person(chromium, base, "hung")
+    page = person(chromium, base, "hung")
     page.on("dialog", lambda dialog: dialog.accept())  # the "Rút ... khỏi buổi phát này?" confirmation
     page.goto(f"{base}/lich-phat?tuan=2023-03-20")
     assert "Lịch phát tuần 12/2023" in page.inner_text("h1")
@@ -88,7 +62,7 @@ def test_operator_plans_the_week(web_app: App, live_server: str, chromium: Any, 
     page.wait_for_selector("#xep .field-error")
     assert "đã có trong buổi phát này" in page.inner_text("#xep .field-error")
     assert _items(web_app)["20/03 06:00"] == [first, second]
-    _shoot(page, "lich-phat-loi")
+    shoot(page, "lich-phat-loi")
 
     # move the second to Wednesday afternoon, then take the first out
     row = page.locator("#buoi-20230320-0600 tr", has_text=second)
@@ -114,9 +88,9 @@ def test_operator_plans_the_week(web_app: App, live_server: str, chromium: Any, 
     page.wait_for_selector("h1:has-text('Tự động xếp lịch')")
     proposed = page.locator("tbody tr").count()
     assert proposed > 0 and "Áp dụng đề xuất" in page.inner_text("main")
-    _shoot(page, "lich-phat-xep-tu-dong")
+    shoot(page, "lich-phat-xep-tu-dong")
     assert sum(len(v) for v in _items(web_app).values()) == 1  # nothing queued by looking
     page.click("button:has-text('Áp dụng đề xuất')")
     page.wait_for_selector(f"text=Đã tự động xếp {proposed} lượt phát")
     assert sum(len(v) for v in _items(web_app).values()) == 1 + proposed
-    _shoot(page, "lich-phat-tuan-day-du")
+    shoot(page, "lich-phat-tuan-day-du")
