@@ -456,11 +456,9 @@ class Daemon:
         self._journal.stage(when, {**on_air_record, "started_at": when.isoformat()})
         self._wait_until(when)
         on_air = OnAir(when, ps.priority, prepared.playback)
-        cut = None
-        if ps.priority is Priority.EMERGENCY:
-            cut = self._preempt()
-            self._take_air(on_air, timeout=10.0)
-        elif not self._take_air(on_air, timeout=self._settings.grace.total_seconds()):
+        # An emergency cuts what is on air (unless it is another emergency: that one ends first).
+        cut = self._preempt() if ps.priority is Priority.EMERGENCY else None
+        if not self._take_air(on_air, timeout=self._settings.grace.total_seconds()):
             log.warning("Buổi %s: chương trình trước vẫn đang phát quá lâu.", when.isoformat())
         try:
             now = self._clock.now()
