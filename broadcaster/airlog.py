@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -97,7 +97,12 @@ def canonical_content(values: dict[str, Any]) -> str:
 
 def row_digest(prev_hash: str, values: dict[str, Any]) -> str:
     """sha256 over the previous row's hash and this row's canonical JSON content."""
-    return hashlib.sha256(f"{prev_hash}\n{canonical_content(values)}".encode()).hexdigest()
+    return content_digest(prev_hash, canonical_content(values))
+
+
+def content_digest(prev_hash: str, content: str) -> str:
+    """The row hash of a row whose canonical content is `content` (what a receiver checks)."""
+    return hashlib.sha256(f"{prev_hash}\n{content}".encode()).hexdigest()
 
 
 def append(
@@ -204,7 +209,9 @@ def _server_instant(stored: object) -> str | datetime | None:
     return _not_canonical(stored)
 
 
-def _rows(session: Session, station_id: int) -> Iterator[dict[str, Any]]:
+def _rows(
+    session: Session, station_id: int, after_seq: int = 0, limit: int | None = None
+) -> Iterator[dict[str, Any]]:
     sqlite = session.get_bind().dialect.name == "sqlite"
     cols = [
         type_coerce(getattr(AsRunRow, name), String).label(name)
@@ -212,7 +219,13 @@ def _rows(session: Session, station_id: int) -> Iterator[dict[str, Any]]:
         else getattr(AsRunRow, name)
         for name in VERIFY_COLUMNS
     ]
-    q = select(*cols).where(AsRunRow.station_id == station_id).order_by(AsRunRow.seq)
+    q = (
+        select(*cols)
+        .where(AsRunRow.station_id == station_id, AsRunRow.seq > after_seq)
+        .order_by(AsRunRow.seq)
+    )
+    if limit is not None:
+        q = q.limit(limit)
     for row in session.connection().execute(q.execution_options(yield_per=5000)):
         values = row._asdict()
         read = _sqlite_instant if sqlite else _server_instant
@@ -461,3 +474,67 @@ def correction_entry(
         # A correction of a correction still points at the original row, so "newest wins" is per original.
         corrects_id=original.corrects_id or original.id,
     )
+
+
+# -- forwarding the chain (a station to its district) --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChainLink:
+    """One row as a station forwards it: its place, its hashes, and the canonical content they cover."""
+
+    seq: int
+    prev_hash: str
+    row_hash: str
+    content: str
+
+
+def links_after(session: Session, station_id: int, after_seq: int, limit: int) -> list[ChainLink]:
+    """The station's rows after `after_seq`, as stored (an edited row travels edited: the receiver sees)."""
+    return [
+        ChainLink(v["seq"], v["prev_hash"], v["row_hash"], canonical_content(v))
+        for v in _rows(session, station_id, after_seq, limit)
+    ]
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What a receiver makes of a batch of links: the new ones to keep, repeats, and why it stopped."""
+
+    new: tuple[ChainLink, ...]
+    repeated: int
+    rows: int  # the receiver's head after the batch
+    head_hash: str
+    problem: str | None
+
+
+def take_links(head: tuple[int, str], held: dict[int, str], links: Sequence[ChainLink]) -> Intake:
+    """Pure: continue a chain whose head is `head` (rows, hash) with `links`, in order.
+
+    A link the receiver holds already (`held`: seq → row hash) is a repeat if identical, and a break if
+    not (rewritten after it was sent); a new link must come next in seq, link to the head's hash and
+    hash to its own. The first link that fails stops the batch; the links before it are kept.
+    """
+    rows, head_hash = head
+    new: list[ChainLink] = []
+    repeated = 0
+    problem = None
+    for link in links:
+        if link.seq <= rows:
+            if held.get(link.seq) == link.row_hash:
+                repeated += 1
+                continue
+            problem = (
+                f"dòng số {link.seq} đã nhận trước đây nay gửi lại khác đi (bị sửa hoặc thay sau khi đã gửi)"
+            )
+        elif link.seq != rows + 1:
+            problem = f"thiếu dòng: sau dòng số {rows} lại nhận dòng số {link.seq}"
+        elif link.prev_hash != head_hash:
+            problem = f"dòng số {link.seq} không nối tiếp dòng số {rows} đã nhận (chuỗi bị viết lại)"
+        elif content_digest(link.prev_hash, link.content) != link.row_hash:
+            problem = f"nội dung dòng số {link.seq} không khớp mã băm của nó (bị sửa)"
+        if problem is not None:
+            break
+        new.append(link)
+        rows, head_hash = link.seq, link.row_hash
+    return Intake(tuple(new), repeated, rows, head_hash, problem)

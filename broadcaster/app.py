@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from broadcaster.playout.daemon import Daemon
     from broadcaster.playout.player import Player
     from broadcaster.services.doctor import DoctorSettings, Probes
+    from broadcaster.services.forwarding import DistrictPort
     from broadcaster.services.media import MediaSettings
     from broadcaster.services.programmes import BuiltProgramme, FrameSettings, ProgrammeParts
     from broadcaster.services.queue import Lengths
@@ -264,6 +265,7 @@ class App:
         from broadcaster.playout.wake import HomeSocket, PlanWatch
         from broadcaster.services.daemon_lease import StationLease
         from broadcaster.services.emergency import plan_stamp
+        from broadcaster.services.forwarding import ForwardChore
         from broadcaster.services.programmes import hours_rule
         from broadcaster.services.station_playout import StationPlayout
         from broadcaster.services.stations import station_domain
@@ -286,6 +288,11 @@ class App:
         lease = StationLease(self.sessions, station.id, wait_s=settings.claim_wait_s)
         # Woken at once after an emergency: a datagram from a console in this home, else a fast poll.
         watch = PlanWatch(lambda: plan_stamp(self.sessions, station.id, self.clock.now()))
+        chores = []
+        if (district := self.district_port()) is not None:  # forward the log while it airs
+            port, url = district
+            chore = ForwardChore(self.sessions, station.code, port, self.witness, url, self.clock.now)
+            chores.append((self.config.district.sync_s, chore))
         return Daemon(
             source,
             self.player(),
@@ -295,6 +302,7 @@ class App:
             allowed=hours_rule(domain, any_hour=outside_hours_ok),
             lease=lease,
             wakers=[HomeSocket(self.config.home), watch],
+            chores=chores,
         )
 
     def doctor_probes(self) -> Probes:
@@ -336,6 +344,14 @@ class App:
             max_clock_offset_s=self.config.doctor.max_clock_offset_s,
             play_test=play_test,
         )
+
+    def district_port(self) -> tuple[DistrictPort, str] | None:
+        """This station's district server (and its URL), if the station is linked to one."""
+        from broadcaster.services.district_http import HttpDistrict
+        from broadcaster.services.forwarding import load_link
+
+        link = load_link(self.config.home)
+        return None if link is None else (HttpDistrict(link.url, link.token), link.url)
 
     def wake_daemon(self) -> bool:
         """Ask the daemon running in this home to re-read the plan now (False: none listens here)."""

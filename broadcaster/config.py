@@ -104,6 +104,13 @@ class DoctorSection:
 
 
 @dataclass(frozen=True)
+class DistrictSection:
+    """Forwarding to the district server (the link itself is `district.json`, made by `station link`)."""
+
+    sync_s: float = 60.0  # how often the daemon pushes new as-run rows
+
+
+@dataclass(frozen=True)
 class WebSection:
     """The web console (`broadcaster web`): where it listens, the idle sign-out, cookie security."""
 
@@ -126,6 +133,7 @@ class Config:
     playout: PlayoutSection = field(default_factory=PlayoutSection)
     doctor: DoctorSection = field(default_factory=DoctorSection)
     web: WebSection = field(default_factory=WebSection)
+    district: DistrictSection = field(default_factory=DistrictSection)
 
     @property
     def database_url(self) -> str:
@@ -157,6 +165,7 @@ SECTIONS: dict[str, type[Any]] = {
     "playout": PlayoutSection,
     "doctor": DoctorSection,
     "web": WebSection,
+    "district": DistrictSection,
 }
 
 

@@ -159,6 +159,28 @@ class HeadStore:
                 fh.flush()
                 os.fsync(fh.fileno())
 
+    def _ack_file(self, station: str) -> Path:
+        return self.folder / f"{station}.district.json"
+
+    def acknowledged(self, station: str) -> tuple[int, str] | None:
+        """(rows, last hash) of the chain as the district last acknowledged holding it, if it ever did."""
+        path = self._ack_file(station)
+        if not path.is_file():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return int(data["rows"]), str(data["head_hash"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise AirLogError(
+                f"Tệp xác nhận của huyện {path} bị hỏng ({type(exc).__name__}).",
+                "Tệp này không được sửa tay; chạy 'broadcaster sync' để huyện xác nhận lại.",
+            ) from exc
+
+    def acknowledge(self, station: str, rows: int, head_hash: str, *, url: str, at: datetime) -> None:
+        """Keep the head the district acknowledged (the district is the station's witness)."""
+        data = {"rows": rows, "head_hash": head_hash, "acked_at": at.isoformat(), "url": url}
+        write_atomic(self._ack_file(station), json.dumps(data).encode())
+
 
 def _last_line(path: Path) -> str | None:
     if not path.is_file():

@@ -57,6 +57,14 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
         "broadcaster.cli.schedule",
         "Lịch phát: nhập tệp lịch, xếp bản tin vào buổi phát, xem kế hoạch.",
     ),
+    "station": (
+        "broadcaster.cli.district",
+        "Liên kết đài với máy chủ của huyện (gửi nhật ký phát sóng lên huyện).",
+    ),
+    "sync": (
+        "broadcaster.cli.district",
+        "Gửi ngay nhật ký phát sóng chưa gửi lên máy chủ huyện (trạm phát cũng tự gửi định kỳ).",
+    ),
     "speech": (
         "broadcaster.cli.speech",
         "Lời đọc và âm thanh: xem cách đọc văn bản, nghe thử, tạo âm thanh bản tin.",

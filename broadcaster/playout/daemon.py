@@ -104,6 +104,7 @@ class Daemon:
         allowed: Callable[[datetime, float, Priority], bool],
         lease: Lease | None = None,
         wakers: Sequence[Waker] = (),
+        chores: Sequence[tuple[float, Callable[[], None]]] = (),
     ) -> None:
         self._source = source
         self._player = player
@@ -128,6 +129,7 @@ class Daemon:
         self._resume: list[int] = []
         self._threads: set[threading.Thread] = set()
         self._wakers = tuple(wakers)
+        self._chores = tuple(chores)  # (every seconds, job): background work beside the airing
         self._wake = threading.Event()
         self._sync_thread: threading.Thread | None = None
         self._scheduler = BackgroundScheduler(
@@ -176,6 +178,18 @@ class Daemon:
         if self._lease is not None:
             beat = max(0.5, self._settings.lease_ttl.total_seconds() / 3)
             self._scheduler.add_job(self._heartbeat, "interval", seconds=beat, id="lease")
+        for n, (every_s, chore) in enumerate(self._chores):
+            self._scheduler.add_job(
+                self._safe_chore, "interval", seconds=every_s, args=[chore], id=f"chore-{n}"
+            )
+            self._scheduler.add_job(self._safe_chore, "date", args=[chore], id=f"chore-{n}-first")
+
+    @staticmethod
+    def _safe_chore(chore: Callable[[], None]) -> None:
+        try:
+            chore()
+        except Exception:  # background work never stops the airing
+            log.exception("Việc nền của trạm phát thất bại")
 
     def _acquire_lease(self, lease: Lease) -> None:
         """Take the station's lease, waiting while the database is locked (until `request_stop`)."""

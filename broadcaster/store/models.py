@@ -396,3 +396,45 @@ class ApiTokenRow(Base):
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     __table_args__ = (CheckConstraint("(user_id IS NULL) != (station_id IS NULL)", name="owner"),)
+
+
+class ForwardedAsRunRow(Base):
+    """An as-run row a station forwarded to this district server, exactly as the station hashed it.
+
+    `content` is the station's canonical JSON of the hashed fields (its own ids included), so the
+    district checks each row's hash itself; the columns beside it are read from it for queries.
+    """
+
+    __tablename__ = "forwarded_as_run"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id", ondelete="CASCADE"))
+    seq: Mapped[int]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(16))
+    trigger: Mapped[str] = mapped_column(String(16))
+    campaign_code: Mapped[str | None] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    planned_start: Mapped[datetime | None]
+    actual_start: Mapped[datetime | None]
+    played_ms: Mapped[int] = mapped_column(Integer, default=0)
+    received_at: Mapped[datetime]
+    __table_args__ = (
+        UniqueConstraint("station_id", "seq", name="uq_forwarded_station_seq"),
+        Index("ix_forwarded_station_start", "station_id", "actual_start"),
+        Index("ix_forwarded_campaign", "campaign_code", "actual_start"),
+    )
+
+
+class ForwardStateRow(Base):
+    """Where one station's forwarded chain stands at the district: its head, last contact, any break."""
+
+    __tablename__ = "forward_state"
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id", ondelete="CASCADE"), primary_key=True)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    last_contact_at: Mapped[datetime | None]
+    signed_head: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    broken_at: Mapped[datetime | None]
+    broken_reason: Mapped[str] = mapped_column(Text, default="")

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 
 from broadcaster.errors import BroadcasterError
 from broadcaster.services import api_access, bulletins, media
-from broadcaster.web import api_plan
+from broadcaster.web import api_district, api_plan
 from broadcaster.web.api_auth import Caller, change_as, local, read_as, zone_of
 from broadcaster.web.api_models import (
     ApprovedOut,
@@ -150,3 +150,4 @@ def approve_bulletin(
 
 
 router.include_router(api_plan.router)
+router.include_router(api_district.router)

@@ -1,0 +1,187 @@
+"""The district server's side of the as-run forwarding: each station's chain received, checked, kept.
+
+A station pushes its rows in seq order with their hashes and canonical content (`airlog.ChainLink`);
+the district checks every link itself (`airlog.take_links`), keeps the new ones once, answers with
+the head it now holds (the station's witness), and flags a chain that does not continue: a row sent
+again but different, a gap, a rewritten link. A flagged station is shown, never silently merged:
+nothing more of it is taken until the district looks into it.
+
+Only a station's own token may push its rows or read its head (`api_access.ApiCaller`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from broadcaster import airlog
+from broadcaster.errors import InputError, PermissionDenied
+from broadcaster.services import audit
+from broadcaster.services.api_access import ApiCaller
+from broadcaster.store.models import ForwardedAsRunRow, ForwardStateRow, StationRow
+
+# The most links one push may carry (the station sends batches of this size).
+MAX_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Ack:
+    """The district's answer: the head it holds for the station, what this push added, any break."""
+
+    rows: int
+    head_hash: str
+    accepted: int = 0
+    repeated: int = 0
+    broken: bool = False
+    reason: str = ""
+
+
+def pushing_station(session: Session, caller: ApiCaller, station_code: str) -> StationRow:
+    """The station a push is for: it must be the station the token belongs to."""
+    if caller.station_id is None:
+        raise PermissionDenied(
+            "Chỉ mã truy cập của đài mới gửi được nhật ký phát sóng lên huyện.",
+            "Dùng mã truy cập do huyện cấp cho đài (trang Quản trị → Mã truy cập API).",
+        )
+    station = session.get_one(StationRow, caller.station_id)
+    if station.code != station_code:
+        raise PermissionDenied(
+            f"Mã truy cập này là của đài {station.code}, không gửi được nhật ký của đài {station_code}.",
+            "Mỗi đài dùng mã truy cập của chính mình.",
+        )
+    return station
+
+
+def _state(session: Session, station: StationRow) -> ForwardStateRow:
+    if session.get_bind().dialect.name == "postgresql":  # one push per station at a time
+        session.execute(select(StationRow.id).where(StationRow.id == station.id).with_for_update())
+    state = session.get(ForwardStateRow, station.id, populate_existing=True)
+    if state is None:
+        state = ForwardStateRow(station_id=station.id, rows=0, head_hash=airlog.GENESIS, broken_reason="")
+        session.add(state)
+        session.flush()
+    return state
+
+
+def held_head(session: Session, caller: ApiCaller, station_code: str, *, now: datetime) -> Ack:
+    """Where the station's forwarded chain stands here (the station pushes what comes after it)."""
+    station = pushing_station(session, caller, station_code)
+    state = _state(session, station)
+    state.last_contact_at = now
+    return Ack(state.rows, state.head_hash, broken=state.broken_at is not None, reason=state.broken_reason)
+
+
+def _parse(link: airlog.ChainLink) -> dict[str, Any]:
+    try:
+        values = json.loads(link.content)
+        if not isinstance(values, dict):
+            raise ValueError("not an object")
+        return values
+    except ValueError:
+        return {}
+
+
+def _instant(text: object) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _kept(station: StationRow, link: airlog.ChainLink, now: datetime) -> ForwardedAsRunRow:
+    values = _parse(link)
+    return ForwardedAsRunRow(
+        station_id=station.id,
+        seq=link.seq,
+        prev_hash=link.prev_hash,
+        row_hash=link.row_hash,
+        content=link.content,
+        outcome=str(values.get("outcome") or ""),
+        trigger=str(values.get("trigger") or ""),
+        campaign_code=values.get("campaign_code"),
+        title=str(values.get("title") or "")[:300],
+        planned_start=_instant(values.get("planned_start")),
+        actual_start=_instant(values.get("actual_start")),
+        played_ms=int(values.get("played_ms") or 0),
+        received_at=now,
+    )
+
+
+def accept_links(
+    session: Session,
+    caller: ApiCaller,
+    station_code: str,
+    links: Sequence[airlog.ChainLink],
+    *,
+    signed_head: dict[str, Any] | None,
+    now: datetime,
+) -> Ack:
+    """Take a push: keep the links that continue the station's chain here, flag the first that does not."""
+    if len(links) > MAX_BATCH:
+        raise InputError(
+            f"Gửi quá {MAX_BATCH} dòng một lần.", f"Chia thành các lần gửi tối đa {MAX_BATCH} dòng."
+        )
+    station = pushing_station(session, caller, station_code)
+    state = _state(session, station)
+    state.last_contact_at = now
+    if state.broken_at is not None:
+        return Ack(state.rows, state.head_hash, broken=True, reason=state.broken_reason)
+    ordered = sorted(links, key=lambda link: link.seq)
+    earlier = [link.seq for link in ordered if link.seq <= state.rows]
+    held: dict[int, str] = {}
+    if earlier:
+        q = select(ForwardedAsRunRow.seq, ForwardedAsRunRow.row_hash).where(
+            ForwardedAsRunRow.station_id == station.id, ForwardedAsRunRow.seq.in_(earlier)
+        )
+        held = {seq: row_hash for seq, row_hash in session.execute(q)}
+    intake = airlog.take_links((state.rows, state.head_hash), held, ordered)
+    session.add_all([_kept(station, link, now) for link in intake.new])
+    state.rows, state.head_hash = intake.rows, intake.head_hash
+    if signed_head is not None:
+        state.signed_head = signed_head
+    if intake.problem is not None:
+        state.broken_at, state.broken_reason = now, intake.problem
+    audit.record(
+        session,
+        actor=caller.label,
+        action="district.intake",
+        object_type="station",
+        object_id=station.code,
+        now=now,
+        accepted=len(intake.new),
+        repeated=intake.repeated,
+        rows=intake.rows,
+        problem=intake.problem or "",
+    )
+    return Ack(
+        intake.rows,
+        intake.head_hash,
+        accepted=len(intake.new),
+        repeated=intake.repeated,
+        broken=intake.problem is not None,
+        reason=intake.problem or "",
+    )
+
+
+def verify_forwarded(session: Session, station_id: int) -> airlog.Intake:
+    """Check a station's chain as the district holds it, from the first row (the district's own verify)."""
+    q = (
+        select(
+            ForwardedAsRunRow.seq,
+            ForwardedAsRunRow.prev_hash,
+            ForwardedAsRunRow.row_hash,
+            ForwardedAsRunRow.content,
+        )
+        .where(ForwardedAsRunRow.station_id == station_id)
+        .order_by(ForwardedAsRunRow.seq)
+    )
+    links = [airlog.ChainLink(*row) for row in session.execute(q)]
+    return airlog.take_links((0, airlog.GENESIS), {}, links)

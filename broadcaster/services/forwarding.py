@@ -1,0 +1,233 @@
+"""A station forwards its as-run log to its district server: store and forward, resumable, never doubled.
+
+The station keeps airing on its own database whatever the network does. Linked to a district
+(`broadcaster station link URL --token T`: `district.json` in the data home, readable by its owner
+only), it pushes its rows in seq order, in batches, each with its hashes and canonical content: it
+first asks the district which head it holds and sends what comes after, so a lost answer, an outage
+or a restart only means sending again from there, and the district keeps each row once. The
+district's answer is the station's witness: the head it acknowledged is kept in
+`heads/<station>.district.json` (`witness.HeadStore`), outside the database, and `log verify` checks that
+the chain still holds it (rows already forwarded cannot be deleted or rewritten unseen, at either end).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from broadcaster import airlog
+from broadcaster.errors import BroadcasterError, InputError
+from broadcaster.files import write_atomic
+from broadcaster.store.db import transaction
+from broadcaster.store.models import StationRow
+from broadcaster.witness import Witness
+
+log = logging.getLogger("broadcaster.daemon")
+
+LINK_FILE = "district.json"
+BATCH = 500
+
+
+class DistrictUnreachable(BroadcasterError):
+    """The district server did not answer, or refused the station; nothing is lost, the next sync retries."""
+
+
+@dataclass(frozen=True)
+class DistrictHead:
+    """The head of the station's chain that the district holds (its answer to every call)."""
+
+    rows: int
+    head_hash: str
+    accepted: int = 0
+    repeated: int = 0
+    broken: bool = False
+    reason: str = ""
+
+
+class DistrictPort(Protocol):
+    """The district server as the station sees it (HTTP in `district_http.py`; a fake in tests)."""
+
+    def head(self, station_code: str) -> DistrictHead:
+        """The head the district holds for this station."""
+        ...
+
+    def push(
+        self, station_code: str, links: Sequence[airlog.ChainLink], signed_head: dict[str, Any] | None
+    ) -> DistrictHead:
+        """Send rows; the district answers with the head it now holds."""
+        ...
+
+
+@dataclass(frozen=True)
+class Link:
+    """Where this station's district server is and the token the district issued to the station."""
+
+    url: str
+    token: str
+
+
+def link_path(home: Path) -> Path:
+    """The link file in the data home."""
+    return home / LINK_FILE
+
+
+def save_link(home: Path, url: str, token: str) -> Link:
+    """Write the link file (owner-only: it holds the token); the URL is checked for a scheme."""
+    url = url.strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise InputError(
+            f"Địa chỉ máy chủ huyện không hợp lệ: «{url}».",
+            "Viết đầy đủ, ví dụ https://truyenthanh.huyen.gov.vn",
+            field="url",
+        )
+    if not token.strip().startswith("bc_"):
+        raise InputError(
+            "Mã truy cập không hợp lệ: mã do huyện cấp bắt đầu bằng bc_.",
+            "Chép lại mã ở trang Quản trị → Mã truy cập API của máy chủ huyện.",
+            field="token",
+        )
+    path = link_path(home)
+    write_atomic(path, json.dumps({"url": url, "token": token.strip()}).encode())
+    os.chmod(path, 0o600)
+    return Link(url, token.strip())
+
+
+def load_link(home: Path) -> Link | None:
+    """The link, or None when this station is not linked to a district."""
+    path = link_path(home)
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Link(str(data["url"]), str(data["token"]))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(
+            f"Tệp liên kết với huyện {path} bị hỏng ({type(exc).__name__}).",
+            "Liên kết lại: broadcaster station link URL --token MÃ.",
+        ) from None
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """One sync: new rows sent and taken, the head the district holds, and a break it found."""
+
+    sent: int
+    accepted: int
+    repeated: int
+    rows: int
+    local_rows: int
+    broken: bool
+    reason: str
+
+    @property
+    def complete(self) -> bool:
+        """The district holds every row this station has."""
+        return not self.broken and self.rows == self.local_rows
+
+
+def sync_up(
+    sessions: sessionmaker[Session],
+    station_code: str,
+    port: DistrictPort,
+    witness: Witness,
+    url: str,
+    *,
+    now: datetime,
+    batch: int = BATCH,
+) -> SyncResult:
+    """Push every row the district does not hold yet, batch by batch; stop at a break the district finds."""
+    held = port.head(station_code)
+    with transaction(sessions) as session:
+        station_id = _station_id(session, station_code)
+        local_rows, _ = airlog.head_of(session, station_id)
+    if held.rows > local_rows:
+        raise InputError(
+            f"Huyện đã nhận {held.rows} dòng nhật ký của đài, nhưng máy này chỉ còn {local_rows} dòng: "
+            "các dòng đã gửi lên huyện bị xóa ở máy này.",
+            "Không sửa gì thêm; báo ngay cho huyện và lãnh đạo phường.",
+        )
+    sent = accepted = repeated = 0
+    while not held.broken:
+        # From the district's last row on: resent unchanged it is a repeat; changed since, the district sees.
+        with transaction(sessions) as session:
+            links = airlog.links_after(session, station_id, max(0, held.rows - 1), batch)
+        if not links or (
+            len(links) == 1 and links[0].seq == held.rows and links[0].row_hash == held.head_hash
+        ):
+            break
+        signed = witness.last(station_code)
+        answer = port.push(station_code, links, signed.to_json() if signed else None)
+        sent += sum(1 for link in links if link.seq > held.rows)  # the overlap row is not news
+        accepted += answer.accepted
+        repeated += answer.repeated
+        progressed = answer.rows > held.rows
+        held = answer
+        if not answer.broken and answer.rows > 0:
+            witness.heads.acknowledge(station_code, answer.rows, answer.head_hash, url=url, at=now)
+        if not progressed:
+            break
+    return SyncResult(sent, accepted, repeated, held.rows, local_rows, held.broken, held.reason)
+
+
+def local_rows(session: Session, station: StationRow) -> int:
+    """How many as-run rows this station's chain holds here."""
+    return airlog.head_of(session, station.id)[0]
+
+
+def _station_id(session: Session, station_code: str) -> int:
+    from broadcaster.services.stations import find_station
+
+    row: StationRow = find_station(session, station_code)
+    return row.id
+
+
+class ForwardChore:
+    """The daemon's background forwarding: a sync every few minutes, one log line per change of state."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        station_code: str,
+        port: DistrictPort,
+        witness: Witness,
+        url: str,
+        now: Callable[[], datetime],
+    ) -> None:
+        self._args = (sessions, station_code, port, witness, url)
+        self._now = now
+        self._failing: str | None = None
+        self._busy = threading.Lock()
+
+    def __call__(self) -> None:
+        """One sync (skipped while one runs); a failure is logged once until it clears."""
+        if not self._busy.acquire(blocking=False):
+            return
+        try:
+            self._sync()
+        finally:
+            self._busy.release()
+
+    def _sync(self) -> None:
+        try:
+            result = sync_up(*self._args, now=self._now())
+        except BroadcasterError as exc:
+            if exc.message != self._failing:
+                log.warning("Chưa gửi được nhật ký lên huyện: %s", exc.one_line())
+            self._failing = exc.message
+            return
+        if self._failing is not None:
+            log.info("Đã gửi lại được nhật ký lên huyện.")
+            self._failing = None
+        if result.broken:
+            log.error("CẢNH BÁO: huyện phát hiện chuỗi nhật ký của đài không liền mạch: %s", result.reason)
+        elif result.accepted:
+            log.info("Đã gửi %d dòng nhật ký lên huyện (huyện có %d dòng).", result.accepted, result.rows)

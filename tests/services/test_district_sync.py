@@ -1,0 +1,345 @@
+"""Store and forward to the district: a station on SQLite pushes its as-run chain over HTTP to a district
+server on PostgreSQL (the real console app under uvicorn); outages, repeats, tampering, foreign tokens."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from broadcaster import airlog
+from broadcaster.app import App, build_app
+from broadcaster.config import load_config
+from broadcaster.domain import AsRunEntry, Outcome, Trigger
+from broadcaster.errors import InputError
+from broadcaster.schedules import load_schedule
+from broadcaster.services import chain, district_intake, forwarding, users, web_auth
+from broadcaster.services.district_http import HttpDistrict
+from broadcaster.services.forwarding import DistrictUnreachable
+from broadcaster.services.stations import find_station, import_schedule
+from broadcaster.store.models import ForwardedAsRunRow, ForwardStateRow
+from broadcaster.web.server import create_web
+
+pytestmark = pytest.mark.postgres
+
+T0 = datetime(2026, 3, 2, 23, 0, tzinfo=UTC)
+WARDS = ("thu", "hai")
+
+
+def ward_toml(code: str) -> str:
+    return f"""
+[station]
+code = "{code}"
+name = "Đài phường {code}"
+timezone = "Asia/Ho_Chi_Minh"
+ident = "Đài phường."
+allowed_hours = ["05:00-19:00"]
+
+[[session]]
+code = "sang"
+name = "Buổi sáng"
+weekdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+start = "06:00"
+max_minutes = 15
+
+[[campaign]]
+code = "ma-tuy-2026"
+title = "Phòng, chống ma túy năm 2026"
+plan_ref = "Kế hoạch số 12/KH-UBND"
+period_start = 2026-01-01
+period_end = 2026-12-31
+topics = ["Ma túy"]
+"""
+
+
+def _env(monkeypatch: pytest.MonkeyPatch, home: Path, url: str | None = None) -> None:
+    for name in [n for n in os.environ if n.startswith("BROADCASTER_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("BROADCASTER_HOME", str(home))
+    monkeypatch.setenv("BROADCASTER_SPEECH_ENGINES", "espeak")
+    monkeypatch.setenv("BROADCASTER_PLAYOUT_PLAYER", "file")
+    if url is not None:
+        monkeypatch.setenv("BROADCASTER_DATABASE_URL", url)
+
+
+def _import(app: App, home: Path, codes: tuple[str, ...]) -> None:
+    for code in codes:
+        path = home / f"{code}.toml"
+        path.write_text(ward_toml(code), encoding="utf-8")
+        with app.tx() as s:
+            import_schedule(s, load_schedule(path), actor="test", now=app.clock.now(), speak=app.speak)
+
+
+@dataclass
+class District:
+    app: App
+    url: str
+    tokens: dict[str, str]
+    server: object | None = None
+    thread: threading.Thread | None = None
+    port: int = 0
+
+    def start(self) -> None:
+        import uvicorn
+
+        config = uvicorn.Config(create_web(self.app), host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started:
+            assert time.monotonic() < deadline, "the district server did not start"
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        assert self.server is not None and self.thread is not None
+        self.server.should_exit = True  # type: ignore[attr-defined]
+        self.thread.join(timeout=10)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def district(pg_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[District]:
+    """A district server on a fresh PostgreSQL database with two wards and a token for each."""
+    name = f"district_{os.getpid()}_{time.monotonic_ns()}"
+    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    home = tmp_path / "district"
+    _env(monkeypatch, home, pg_server.replace("/postgres?", f"/{name}?"))
+    app = build_app(load_config())
+    app.init()
+    _import(app, home, WARDS)
+    now = app.clock.now()
+    with app.tx() as s:
+        users.add_user(s, "quan", "admin", "Trần Văn Quân", actor="test", now=now)
+        tokens = {
+            code: web_auth.create_api_token(
+                s, actor="quan", name=f"đài {code}", now=now, station_code=code
+            ).token
+            for code in WARDS
+        }
+    port = _free_port()
+    found = District(app, f"http://127.0.0.1:{port}", tokens, port=port)
+    found.start()
+    yield found
+    found.stop()
+    app.engine.dispose()
+
+
+@pytest.fixture
+def ward(district: District, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[App]:
+    """The station PC of ward "thu": its own SQLite database, linked to the district."""
+    home = tmp_path / "thu"
+    _env(monkeypatch, home)
+    app = build_app(load_config())
+    app.init()
+    _import(app, home, ("thu",))
+    forwarding.save_link(home, district.url, district.tokens["thu"])
+    yield app
+    app.engine.dispose()
+
+
+def air(app: App, count: int, first: int = 0) -> None:
+    """`count` completed airings logged through the application (each commit signs the head)."""
+    for n in range(first, first + count):
+        with app.tx() as s:
+            station = find_station(s, "thu")
+            start = T0 + timedelta(hours=n)
+            entry = AsRunEntry(
+                Outcome.COMPLETED,
+                Trigger.SCHEDULE,
+                planned_start=start,
+                actual_start=start + timedelta(milliseconds=12),
+                actual_end=start + timedelta(seconds=60),
+                played_ms=60_000,
+                clip_ms=60_000,
+                campaign_code="ma-tuy-2026",
+                title=f"Bản tin số {n + 1}",
+            )
+            airlog.append(s, station.id, entry, recorded_by="daemon", now=start + timedelta(seconds=61))
+
+
+def sync(app: App, district: District, batch: int = 500) -> forwarding.SyncResult:
+    port = HttpDistrict(district.url, district.tokens["thu"], timeout_s=5)
+    return forwarding.sync_up(
+        app.sessions, "thu", port, app.witness, district.url, now=app.clock.now(), batch=batch
+    )
+
+
+def held(district: District, code: str = "thu") -> list[tuple[int, str]]:
+    with district.app.tx() as s:
+        station = find_station(s, code)
+        q = select(ForwardedAsRunRow.seq, ForwardedAsRunRow.row_hash).where(
+            ForwardedAsRunRow.station_id == station.id
+        )
+        return sorted(s.execute(q.order_by(ForwardedAsRunRow.seq)).all())
+
+
+def local(app: App) -> list[tuple[int, str]]:
+    with app.tx() as s:
+        return [
+            (link.seq, link.row_hash) for link in airlog.links_after(s, find_station(s, "thu").id, 0, 10_000)
+        ]
+
+
+def test_rows_arrive_once_in_batches_and_verify_at_the_district(ward: App, district: District) -> None:
+    air(ward, 23)
+    result = sync(ward, district, batch=10)
+    assert (result.sent, result.accepted, result.rows, result.local_rows) == (
+        23,
+        23,
+        23,
+        23,
+    ) and result.complete
+    assert held(district) == local(ward)
+    with district.app.tx() as s:
+        check = district_intake.verify_forwarded(s, find_station(s, "thu").id)
+        state = s.get_one(ForwardStateRow, find_station(s, "thu").id)
+        assert check.problem is None and check.rows == 23 and state.broken_at is None
+        assert (
+            state.signed_head is not None and state.signed_head["rows"] == 23
+        )  # the station's own signature
+        row = s.scalars(select(ForwardedAsRunRow).where(ForwardedAsRunRow.seq == 3)).one()
+        assert row.title == "Bản tin số 3" and row.outcome == "completed" and row.played_ms == 60_000
+        assert row.actual_start == T0 + timedelta(hours=2, milliseconds=12)
+    again = sync(ward, district)  # nothing new: nothing sent
+    assert (again.sent, again.accepted) == (0, 0) and again.complete
+    assert ward.witness.heads.acknowledged("thu") == (23, local(ward)[-1][1])
+
+
+def test_a_week_offline_then_everything_arrives_once(ward: App, district: District) -> None:
+    air(ward, 5)
+    assert sync(ward, district).rows == 5
+    district.stop()
+    air(ward, 40, first=5)  # airings while the district server is down
+    with pytest.raises(DistrictUnreachable) as refused:
+        sync(ward, district)
+    assert "Không kết nối được máy chủ huyện" in refused.value.message and district.tokens["thu"] not in str(
+        refused.value.one_line()
+    )
+    assert len(local(ward)) == 45  # nothing lost at the station
+    district.start()
+    result = sync(ward, district, batch=16)
+    assert (result.accepted, result.rows) == (40, 45) and result.complete
+    assert held(district) == local(ward)
+
+
+def test_a_batch_sent_again_after_a_lost_answer_is_kept_once(ward: App, district: District) -> None:
+    air(ward, 12)
+    port = HttpDistrict(district.url, district.tokens["thu"])
+    with ward.tx() as s:
+        links = airlog.links_after(s, find_station(s, "thu").id, 0, 8)
+    first = port.push("thu", links, None)
+    second = port.push("thu", links, None)  # the station never saw the first answer
+    assert (first.accepted, first.rows) == (8, 8) and (second.accepted, second.repeated, second.rows) == (
+        0,
+        8,
+        8,
+    )
+    assert sync(ward, district).rows == 12
+    assert held(district) == local(ward)
+    with district.app.tx() as s:
+        assert s.scalar(select(func.count(ForwardedAsRunRow.id))) == 12
+
+
+def test_a_forwarded_row_rewritten_at_the_station_is_flagged_at_both_ends(
+    ward: App, district: District
+) -> None:
+    air(ward, 10)
+    assert sync(ward, district).rows == 10
+    conn = sqlite3.connect(ward.config.home / "broadcaster.db", isolation_level=None)
+    conn.execute("DROP TRIGGER IF EXISTS as_run_no_update")
+    conn.execute("DROP TRIGGER IF EXISTS as_run_no_delete")
+    conn.execute("DELETE FROM as_run WHERE seq > 7")  # the newest rows, already at the district
+    conn.close()
+    with ward.tx() as s:  # the station's own verify: the district's acknowledged head is gone
+        problem = chain.verify_chain(s, find_station(s, "thu"), ward.witness).result.problem
+    assert problem is not None and problem.kind in ("deleted", "unsigned")
+    with pytest.raises(InputError) as refused:
+        sync(ward, district)
+    assert "huyện đã nhận 10 dòng" in refused.value.message.lower()
+
+    air(ward, 3, first=20)  # new rows after the deletion: seq 8, 9, 10 again, with other content
+    result = sync(ward, district)
+    assert result.broken and "đã nhận trước đây nay gửi lại khác đi" in result.reason
+    with district.app.tx() as s:
+        state = s.get_one(ForwardStateRow, find_station(s, "thu").id)
+        assert state.broken_at is not None and state.rows == 10  # nothing of the rewrite was merged
+    assert held(district)[:7] == local(ward)[:7]
+
+
+def test_a_token_of_one_ward_cannot_push_or_read_for_another(ward: App, district: District) -> None:
+    air(ward, 4)
+    as_hai = HttpDistrict(district.url, district.tokens["hai"])
+    with pytest.raises(DistrictUnreachable) as refused:
+        forwarding.sync_up(ward.sessions, "thu", as_hai, ward.witness, district.url, now=ward.clock.now())
+    assert "từ chối mã truy cập" in refused.value.message and "hai" in refused.value.message
+    with pytest.raises(DistrictUnreachable):
+        HttpDistrict(district.url, "bc_not-a-token").head("thu")
+    assert held(district) == [] and held(district, "hai") == []
+
+
+def test_the_daemons_chore_forwards_and_logs_an_outage_once(
+    ward: App, district: District, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="broadcaster.daemon")
+    linked = ward.district_port()
+    assert linked is not None
+    port, url = linked
+    chore = forwarding.ForwardChore(ward.sessions, "thu", port, ward.witness, url, ward.clock.now)
+    air(ward, 3)
+    chore()
+    assert len(held(district)) == 3
+    district.stop()
+    air(ward, 2, first=3)
+    chore()
+    chore()
+    outage = [r for r in caplog.records if "Chưa gửi được nhật ký lên huyện" in r.getMessage()]
+    assert len(outage) == 1
+    district.start()
+    chore()
+    assert len(held(district)) == 5 and any("Đã gửi lại được" in r.getMessage() for r in caplog.records)
+
+
+def test_the_cli_links_syncs_and_says_where_it_stands(
+    ward: App, district: District, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from broadcaster.cli.main import main
+
+    forwarding.link_path(ward.config.home).unlink()
+    with pytest.raises(SystemExit) as unlinked:
+        main(["sync"])
+    assert unlinked.value.code != 0 and "chưa liên kết với máy chủ huyện" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["station", "link", "truyenthanh.huyen", "--token", district.tokens["thu"]])
+    err = capsys.readouterr().err.strip()
+    assert (
+        err.startswith("Lỗi") and "Địa chỉ máy chủ huyện không hợp lệ" in err and len(err.splitlines()) == 1
+    )
+    main(["station", "link", district.url, "--token", district.tokens["thu"]])
+    out = capsys.readouterr().out
+    assert "Đã liên kết đài thu" in out and "Huyện đang có 0 dòng" in out
+    assert oct(forwarding.link_path(ward.config.home).stat().st_mode & 0o777) == "0o600"
+    air(ward, 6)
+    main(["sync"])
+    assert "Đã gửi 6 dòng mới lên huyện; huyện có 6 / 6 dòng nhật ký." in capsys.readouterr().out
+    main(["station", "status"])
+    assert "huyện đã xác nhận 6 / 6 dòng nhật ký" in capsys.readouterr().out
+    assert district.tokens["thu"] not in capsys.readouterr().out
