@@ -487,12 +487,13 @@ class ChainLink:
     prev_hash: str
     row_hash: str
     content: str
+    row_id: int | None = None  # the sender's own id of the row (not hashed: corrections name rows by it)
 
 
 def links_after(session: Session, station_id: int, after_seq: int, limit: int) -> list[ChainLink]:
     """The station's rows after `after_seq`, as stored (an edited row travels edited: the receiver sees)."""
     return [
-        ChainLink(v["seq"], v["prev_hash"], v["row_hash"], canonical_content(v))
+        ChainLink(v["seq"], v["prev_hash"], v["row_hash"], canonical_content(v), v["id"])
         for v in _rows(session, station_id, after_seq, limit)
     ]
 

@@ -36,7 +36,13 @@ class HttpDistrict:
         body = {
             "station": station_code,
             "links": [
-                {"seq": k.seq, "prev_hash": k.prev_hash, "row_hash": k.row_hash, "content": k.content}
+                {
+                    "seq": k.seq,
+                    "prev_hash": k.prev_hash,
+                    "row_hash": k.row_hash,
+                    "content": k.content,
+                    "row_id": k.row_id,
+                }
                 for k in links
             ],
             "signed_head": signed_head,

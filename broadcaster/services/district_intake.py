@@ -111,6 +111,9 @@ def _kept(station: StationRow, link: airlog.ChainLink, now: datetime) -> Forward
         planned_start=_instant(values.get("planned_start")),
         actual_start=_instant(values.get("actual_start")),
         played_ms=int(values.get("played_ms") or 0),
+        clip_ms=int(values.get("clip_ms") or 0),
+        station_row_id=link.row_id,
+        corrects_id=values.get("corrects_id") if isinstance(values.get("corrects_id"), int) else None,
         received_at=now,
     )
 

@@ -419,6 +419,10 @@ class ForwardedAsRunRow(Base):
     planned_start: Mapped[datetime | None]
     actual_start: Mapped[datetime | None]
     played_ms: Mapped[int] = mapped_column(Integer, default=0)
+    clip_ms: Mapped[int] = mapped_column(Integer, default=0)
+    # The station's own ids: of this row (not hashed, sent beside it) and of the row it corrects.
+    station_row_id: Mapped[int | None]
+    corrects_id: Mapped[int | None]
     received_at: Mapped[datetime]
     __table_args__ = (
         UniqueConstraint("station_id", "seq", name="uq_forwarded_station_seq"),

@@ -26,6 +26,7 @@ class LinkIn(BaseModel):
     prev_hash: str = Field(min_length=64, max_length=64)
     row_hash: str = Field(min_length=64, max_length=64)
     content: str = Field(max_length=20_000)
+    row_id: int | None = Field(default=None, description="the station's own id of the row (not hashed)")
 
 
 class PushIn(BaseModel):
@@ -70,7 +71,7 @@ def head(request: Request, caller: Caller, station: str = Query(description="the
 def push(request: Request, caller: Caller, body: PushIn) -> AckOut:
     """Keep the rows that continue the station's chain; flag the first that does not."""
     web = web_of(request)
-    links = [airlog.ChainLink(k.seq, k.prev_hash, k.row_hash, k.content) for k in body.links]
+    links = [airlog.ChainLink(k.seq, k.prev_hash, k.row_hash, k.content, k.row_id) for k in body.links]
     with web.tx() as s:
         ack = district_intake.accept_links(
             s, caller, body.station, links, signed_head=body.signed_head, now=web.now()

@@ -219,6 +219,7 @@ def test_rows_arrive_once_in_batches_and_verify_at_the_district(ward: App, distr
         row = s.scalars(select(ForwardedAsRunRow).where(ForwardedAsRunRow.seq == 3)).one()
         assert row.title == "Bản tin số 3" and row.outcome == "completed" and row.played_ms == 60_000
         assert row.actual_start == T0 + timedelta(hours=2, milliseconds=12)
+        assert row.clip_ms == 60_000 and row.corrects_id is None and row.station_row_id is not None
     again = sync(ward, district)  # nothing new: nothing sent
     assert (again.sent, again.accepted) == (0, 0) and again.complete
     assert ward.witness.heads.acknowledged("thu") == (23, local(ward)[-1][1])

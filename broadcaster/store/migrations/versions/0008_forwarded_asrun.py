@@ -34,6 +34,9 @@ def upgrade() -> None:
         sa.Column("planned_start", UTCDateTime(), nullable=True),
         sa.Column("actual_start", UTCDateTime(), nullable=True),
         sa.Column("played_ms", sa.Integer(), nullable=False),
+        sa.Column("clip_ms", sa.Integer(), nullable=False),
+        sa.Column("station_row_id", sa.Integer(), nullable=True),
+        sa.Column("corrects_id", sa.Integer(), nullable=True),
         sa.Column("received_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["station_id"], ["station.id"], name="fk_forwarded_as_run_station_id_station", ondelete="CASCADE"
