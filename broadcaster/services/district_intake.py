@@ -14,16 +14,18 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from broadcaster import airlog
+from broadcaster.domain import Role
 from broadcaster.errors import InputError, PermissionDenied
 from broadcaster.services import audit
 from broadcaster.services.api_access import ApiCaller
+from broadcaster.services.users import require_role
 from broadcaster.store.models import ForwardedAsRunRow, ForwardStateRow, StationRow
 
 # The most links one push may carry (the station sends batches of this size).
@@ -188,3 +190,51 @@ def verify_forwarded(session: Session, station_id: int) -> airlog.Intake:
     )
     links = [airlog.ChainLink(*row) for row in session.execute(q)]
     return airlog.take_links((0, airlog.GENESIS), {}, links)
+
+
+# A station heard from within this long is online (its daemon forwards every minute by default).
+ONLINE_WITHIN = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class WardView:
+    """One station as the district sees it: its forwarded log, last contact, and a break if flagged."""
+
+    code: str
+    name: str
+    rows: int
+    last_contact_at: datetime | None
+    online: bool
+    broken_at: datetime | None
+    reason: str
+    last_aired_at: datetime | None
+
+
+def wards_overview(session: Session, *, actor: str | None, now: datetime) -> list[WardView]:
+    """Every station known here with what it has forwarded (the district's administrator or inspector)."""
+    require_role(session, actor, Role.INSPECTOR, Role.LEADER)
+    states = {st.station_id: st for st in session.scalars(select(ForwardStateRow))}
+    last_aired = dict(
+        session.execute(
+            select(ForwardedAsRunRow.station_id, func.max(ForwardedAsRunRow.actual_start)).group_by(
+                ForwardedAsRunRow.station_id
+            )
+        ).all()
+    )
+    out = []
+    for station in session.scalars(select(StationRow).order_by(StationRow.code)):
+        state = states.get(station.id)
+        contact = state.last_contact_at if state else None
+        out.append(
+            WardView(
+                station.code,
+                station.name,
+                state.rows if state else 0,
+                contact,
+                contact is not None and now - contact <= ONLINE_WITHIN,
+                state.broken_at if state else None,
+                state.broken_reason if state else "",
+                last_aired.get(station.id),
+            )
+        )
+    return out

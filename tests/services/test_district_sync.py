@@ -344,3 +344,31 @@ def test_the_cli_links_syncs_and_says_where_it_stands(
     main(["station", "status"])
     assert "huyện đã xác nhận 6 / 6 dòng nhật ký" in capsys.readouterr().out
     assert district.tokens["thu"] not in capsys.readouterr().out
+
+
+def test_the_district_console_lists_each_ward_with_its_forwarded_log(ward: App, district: District) -> None:
+    import re
+
+    from fastapi.testclient import TestClient
+
+    air(ward, 4)
+    assert sync(ward, district).rows == 4
+    with district.app.tx() as s:
+        users.add_user(s, "tra", "inspector", "Lê Thị Tra", actor="test", now=district.app.clock.now())
+        web_auth.set_password(s, "tra", "mat-khau-kiem-tra", actor="tra", now=district.app.clock.now())
+    client = TestClient(create_web(district.app))
+    form = client.get("/dang-nhap").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+    assert csrf is not None
+    signed = client.post(
+        "/dang-nhap",
+        data={"name": "tra", "password": "mat-khau-kiem-tra", "csrf": csrf.group(1)},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303
+    page = client.get("/quan-tri/cac-phuong").text
+    thu = page.split('id="phuong-thu"')[1].split("</tr>")[0]
+    hai = page.split('id="phuong-hai"')[1].split("</tr>")[0]
+    assert "Đang kết nối" in thu and ">4<" in thu and "Liền mạch" in thu
+    assert "Chưa gửi lần nào" in hai
+    client.close()
