@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVarTuple
@@ -10,7 +11,7 @@ from sqlalchemy import CompoundSelect, Select, func, select, union_all
 from sqlalchemy.orm import Session
 
 from broadcaster.domain import AsRunRecord, Outcome, Priority, Trigger
-from broadcaster.store.models import AsRunRow, BulletinRow, StationRow
+from broadcaster.store.models import AsRunRow, BulletinRow, ForwardedAsRunRow, StationRow
 
 _Ts = TypeVarTuple("_Ts")
 
@@ -126,4 +127,88 @@ def _record(station_code: str, r: Any) -> AsRunRecord:
         queued_by=r.queued_by,
         approved_by=r.approved_by,
         row_id=r.id,
+    )
+
+
+# -- the logs stations forwarded to a district server ---------------------------------------------------
+
+
+def forwarded_superseded(session: Session, station_ids: Sequence[int]) -> set[int]:
+    """Ids (here) of forwarded rows replaced by a newer correction, as `superseded_ids` for own rows.
+
+    A forwarded correction names the row it corrects by the station's own id (`station_row_id`).
+    """
+    f = ForwardedAsRunRow
+    q = select(f.id, f.station_id, f.corrects_id, f.seq).where(
+        f.station_id.in_(station_ids), f.corrects_id.is_not(None)
+    )
+    corrections = session.execute(q).all()
+    if not corrections:
+        return set()
+    wanted = {(st, target) for _id, st, target, _seq in corrections}
+    local = select(f.id, f.station_id, f.station_row_id).where(
+        f.station_id.in_({st for st, _ in wanted}), f.station_row_id.in_({t for _, t in wanted})
+    )
+    here = {(st, row): row_id for row_id, st, row in session.execute(local)}
+    newest: dict[tuple[int, int], tuple[int, int]] = {}
+    out: set[int] = set()
+    for row_id, st, target, seq in corrections:
+        assert target is not None  # filtered above
+        original = here.get((st, target))
+        if original is not None:
+            out.add(original)
+        best = newest.get((st, target))
+        if best is None or seq > best[0]:
+            if best is not None:
+                out.add(best[1])
+            newest[(st, target)] = (seq, row_id)
+        else:
+            out.add(row_id)
+    return out
+
+
+def load_forwarded_records(
+    session: Session,
+    station: StationRow,
+    *,
+    campaign_codes: Sequence[str] | None = None,
+    ids: Iterable[int] | None = None,
+    effective: bool = True,
+) -> list[AsRunRecord]:
+    """A station's forwarded rows as report records (what the district's reports read)."""
+    f = ForwardedAsRunRow
+    q = select(f).where(f.station_id == station.id).order_by(f.seq)
+    if campaign_codes is not None:
+        q = q.where(f.campaign_code.in_(campaign_codes))
+    if ids is not None:
+        q = q.where(f.id.in_(list(ids)))
+    dropped = forwarded_superseded(session, [station.id]) if effective else set()
+    return [_forwarded_record(station.code, row) for row in session.scalars(q) if row.id not in dropped]
+
+
+def _forwarded_record(station_code: str, row: ForwardedAsRunRow) -> AsRunRecord:
+    values = json.loads(row.content)
+
+    def instant(key: str) -> datetime | None:
+        text = values.get(key)
+        return datetime.fromisoformat(text.replace("Z", "+00:00")) if isinstance(text, str) else None
+
+    return AsRunRecord(
+        station_code=station_code,
+        campaign_code=row.campaign_code,
+        bulletin_id=values.get("bulletin_id"),
+        revision=values.get("revision_number"),
+        planned_start=row.planned_start,
+        actual_start=row.actual_start,
+        actual_end=instant("actual_end"),
+        played_s=row.played_ms / 1000,
+        clip_s=row.clip_ms / 1000,
+        outcome=Outcome(row.outcome),
+        trigger=Trigger(row.trigger),
+        priority=Priority(values.get("priority") or "normal"),
+        sha256=values.get("sha256"),
+        title=row.title,
+        queued_by=values.get("queued_by"),
+        approved_by=values.get("approved_by"),
+        row_id=row.id,
     )

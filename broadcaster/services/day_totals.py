@@ -20,8 +20,16 @@ from broadcaster.domain import AsRunRecord, Campaign
 from broadcaster.reports import compliance as comp
 from broadcaster.reports.compliance import CountingRules
 from broadcaster.reports.series import METRICS, DaySeries, Series, record_metrics
-from broadcaster.services.asrun_records import load_records, superseded_ids
-from broadcaster.store.models import AsRunRow, StationRow
+from broadcaster.services.asrun_records import (
+    forwarded_superseded,
+    load_forwarded_records,
+    load_records,
+    superseded_ids,
+)
+from broadcaster.store.models import AsRunRow, ForwardedAsRunRow, StationRow
+
+# The station's own log, or (at a district server) the logs its stations forwarded: the same columns.
+LogTable = type[AsRunRow] | type[ForwardedAsRunRow]
 
 __all__ = ["day_series"]
 
@@ -38,9 +46,11 @@ def _fixed_offset(zone: tzinfo, first: date, last: date) -> timedelta | None:
     return offsets.pop() if len(offsets) == 1 else None
 
 
-def _local_day(session: Session, zone: tzinfo, first: date, last: date) -> ColumnElement[Any] | None:
+def _local_day(
+    session: Session, zone: tzinfo, first: date, last: date, t: LogTable = AsRunRow
+) -> ColumnElement[Any] | None:
     """SQL for a row's local day (actual, else planned start): a date on PostgreSQL, else days since 1970."""
-    anchor = func.coalesce(AsRunRow.actual_start, AsRunRow.planned_start)
+    anchor = func.coalesce(t.actual_start, t.planned_start)
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.timezone(str(zone), anchor), Date)
     offset = _fixed_offset(zone, first, last)
@@ -60,13 +70,17 @@ def day_series(
     *,
     now: datetime,
     rules: CountingRules,
+    forwarded: bool = False,
 ) -> Series:
     """Per (station id, campaign code), the totals of every local day, aggregated in SQL (GROUP BY).
 
     Rows replaced by a correction are taken away afterwards (corrections are rare, so this costs one
     small extra query only when the aggregate saw a correction). A zone whose offset changes over the
-    campaigns' span on SQLite falls back to reading the rows.
+    campaigns' span on SQLite falls back to reading the rows. `forwarded`: the logs the stations
+    forwarded to this district server, not the stations' own.
     """
+    t: LogTable = ForwardedAsRunRow if forwarded else AsRunRow
+    load = load_forwarded_records if forwarded else load_records
     out: Series = {}
     codes = sorted({c.code for c in campaigns})
     if not stations or not codes:
@@ -79,23 +93,23 @@ def day_series(
     corrected = False
     for zone_name, group in by_zone.items():
         zone = ZoneInfo(zone_name)
-        day = _local_day(session, zone, first, last)
+        day = _local_day(session, zone, first, last, t)
         ids = [st.id for st in group]
         if day is not None and session.get_bind().dialect.name != "sqlite":
-            corrected |= _aggregate(session, out, ids, codes, day, rules)
+            corrected |= _aggregate(session, out, ids, codes, day, rules, t)
             continue
-        streamed = _stream(session, out, ids, codes, day, rules) if day is not None else None
+        streamed = _stream(session, out, ids, codes, day, rules, t) if day is not None else None
         if streamed is not None:
             corrected |= streamed
             continue
 
         for st in group:  # the exact, slower path: read the records
             maps: dict[str, dict[int, list[int]]] = {}
-            for rec in load_records(session, st, campaign_codes=codes):
+            for rec in load(session, st, campaign_codes=codes):
                 _add(maps, rec, zone, rules, 1)
             out.update({(st.id, code): DaySeries.from_map(m) for code, m in maps.items()})
     if corrected:
-        _take_superseded(session, out, stations, codes, rules)
+        _take_superseded(session, out, stations, codes, rules, forwarded=forwarded)
     return out
 
 
@@ -111,6 +125,7 @@ def _stream(
     codes: list[str],
     day: ColumnElement[Any],
     rules: CountingRules,
+    t: LogTable = AsRunRow,
 ) -> bool | None:
     """SQLite: one pass over the rows, two integers each, summed per day with numpy; None: use records.
 
@@ -120,34 +135,34 @@ def _stream(
     """
     import numpy as np  # only large reports need it; keeps the CLI's start-up light
 
-    outcome = AsRunRow.outcome
+    outcome = t.outcome
 
     def bit(condition: ColumnElement[bool]) -> ColumnElement[int]:
         return type_coerce(condition, Integer)  # SQLite comparisons are already 0 or 1: no CAST per row
 
     code_index: Any = (
-        case({code: n for n, code in enumerate(codes)}, value=AsRunRow.campaign_code, else_=-1)
+        case({code: n for n, code in enumerate(codes)}, value=t.campaign_code, else_=-1)
         if len(codes) > 1
         else literal_column("0")
     )
-    key = (AsRunRow.station_id * 64 + code_index) * _DAY_SPAN + func.ifnull(day + 1_000_000, 0)
+    key = (t.station_id * 64 + code_index) * _DAY_SPAN + func.ifnull(day + 1_000_000, 0)
     flags = (
         bit(outcome == "completed")
         + 2 * bit(outcome == "interrupted")
         + 4 * bit(outcome == "missed")
         + 8 * bit(outcome == "failed")
         + 16 * bit(outcome == "skipped")
-        + 32 * bit(AsRunRow.corrects_id.is_not(None))
+        + 32 * bit(t.corrects_id.is_not(None))
     )
     # Two integers per row instead of four: the DB-API builds one Python object per value, which is
     # most of the cost. Durations are clamped to [-1, _CAP] and shifted by one to pack them; a row at
     # either bound (never seen in a real log: 74 hours) sends the caller to the exact path.
-    shifted_played = func.min(func.max(AsRunRow.played_ms, -1), _CAP) + 1
-    shifted_clip = func.min(func.max(AsRunRow.clip_ms, -1), _CAP) + 1
+    shifted_played = func.min(func.max(t.played_ms, -1), _CAP) + 1
+    shifted_clip = func.min(func.max(t.clip_ms, -1), _CAP) + 1
     packed = flags + 64 * shifted_played + (64 << _BITS) * shifted_clip
-    q = select(key, packed).where(AsRunRow.campaign_code.in_(codes))
+    q = select(key, packed).where(t.campaign_code.in_(codes))
     if len(station_ids) == 1:
-        q = q.where(AsRunRow.station_id == station_ids[0])
+        q = q.where(t.station_id == station_ids[0])
     # The DB-API cursor of the session's own connection: plain tuples, which numpy reads in C.
     cursor = session.connection().connection.cursor()
     try:
@@ -205,8 +220,9 @@ def _aggregate(
     codes: list[str],
     day: ColumnElement[Any],
     rules: CountingRules,
+    t: LogTable = AsRunRow,
 ) -> bool:
-    outcome, played, clip = AsRunRow.outcome, AsRunRow.played_ms, AsRunRow.clip_ms
+    outcome, played, clip = t.outcome, t.played_ms, t.clip_ms
 
     def count(condition: ColumnElement[bool]) -> ColumnElement[Any]:
         return func.sum(case((condition, 1), else_=0))
@@ -216,8 +232,8 @@ def _aggregate(
         outcome == "interrupted", clip > 0, played + _EPS * clip >= rules.min_played_fraction * clip
     )
     q = select(
-        AsRunRow.station_id,
-        AsRunRow.campaign_code,
+        t.station_id,
+        t.campaign_code,
         day,
         count(counted),
         func.sum(case((outcome.in_(("completed", "interrupted")), played), else_=0)),
@@ -225,13 +241,13 @@ def _aggregate(
         count(outcome == "missed"),
         count(outcome == "failed"),
         count(outcome == "skipped"),
-        count(AsRunRow.corrects_id.is_not(None)),
-    ).where(AsRunRow.campaign_code.in_(codes))
+        count(t.corrects_id.is_not(None)),
+    ).where(t.campaign_code.in_(codes))
     # Filters cost per row: one station is worth filtering on; for many, the campaign code already
     # selects (nearly) only their rows and the rest are dropped below. Undated rows are dropped below too.
     if len(station_ids) == 1:
-        q = q.where(AsRunRow.station_id == station_ids[0])
-    keys = (AsRunRow.station_id, AsRunRow.campaign_code, day)
+        q = q.where(t.station_id == station_ids[0])
+    keys = (t.station_id, t.campaign_code, day)
     q = q.group_by(*keys).order_by(*keys)
     wanted, corrected = set(station_ids), False
     rows = session.connection().execute(q).fetchall()  # in C, not row by row
@@ -265,12 +281,20 @@ def _add(
 
 
 def _take_superseded(
-    session: Session, out: Series, stations: Sequence[StationRow], codes: list[str], rules: CountingRules
+    session: Session,
+    out: Series,
+    stations: Sequence[StationRow],
+    codes: list[str],
+    rules: CountingRules,
+    *,
+    forwarded: bool = False,
 ) -> None:
     """Subtract the rows that a later correction replaced (their replacement rows are counted already)."""
-    dropped = superseded_ids(session, [st.id for st in stations])
+    ids = [st.id for st in stations]
+    dropped = forwarded_superseded(session, ids) if forwarded else superseded_ids(session, ids)
+    load = load_forwarded_records if forwarded else load_records
     for st in stations:
-        records = load_records(session, st, campaign_codes=codes, effective=False, ids=dropped)
+        records = load(session, st, campaign_codes=codes, effective=False, ids=dropped)
         if not records:
             continue
         maps = {code: series.to_map() for (sid, code), series in out.items() if sid == st.id}

@@ -21,10 +21,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from broadcaster import airlog
-from broadcaster.domain import Role
+from broadcaster.domain import Campaign, Role
 from broadcaster.errors import InputError, PermissionDenied
+from broadcaster.planning.calendar import local_day, station_zone
+from broadcaster.reports.compliance import CountingRules, PeriodCompliance
+from broadcaster.reports.periods import PeriodKind
+from broadcaster.reports.series import DaySeries, report_from_series
 from broadcaster.services import audit
 from broadcaster.services.api_access import ApiCaller
+from broadcaster.services.day_totals import day_series
+from broadcaster.services.stations import campaigns_of
 from broadcaster.services.users import require_role
 from broadcaster.store.models import ForwardedAsRunRow, ForwardStateRow, StationRow
 
@@ -237,4 +243,58 @@ def wards_overview(session: Session, *, actor: str | None, now: datetime) -> lis
                 last_aired.get(station.id),
             )
         )
+    return out
+
+
+@dataclass(frozen=True)
+class WardCompliance:
+    """One ward × campaign cell of the district's table: this period's figures against the target."""
+
+    station_code: str
+    station_name: str
+    campaign_code: str
+    campaign_title: str
+    row: PeriodCompliance | None  # None: the campaign does not run in this period
+
+
+def compliance_table(
+    session: Session,
+    *,
+    actor: str | None,
+    now: datetime,
+    kind: PeriodKind = PeriodKind.MONTH,
+    rules: CountingRules | None = None,
+) -> list[WardCompliance]:
+    """Every ward × campaign with the current period's compliance, from the logs the wards forwarded.
+
+    One aggregate over the forwarded rows of every ward (no query per row or per ward); the same
+    rules and arithmetic as a ward's own report, so the two agree row for row.
+    """
+    require_role(session, actor, Role.INSPECTOR, Role.LEADER)
+    rules = rules or CountingRules()
+    stations = list(session.scalars(select(StationRow).order_by(StationRow.code)))
+    by_station: dict[int, list[Campaign]] = {}
+    for station_id, campaign in campaigns_of(session, [st.id for st in stations]):
+        by_station.setdefault(station_id, []).append(campaign)
+    every = [c for cs in by_station.values() for c in cs]
+    series = day_series(session, stations, every, now=now, rules=rules, forwarded=True)
+    out = []
+    for st in stations:
+        zone = station_zone(st)
+        today = local_day(now, zone)
+        for campaign in by_station.get(st.id, []):
+            report = report_from_series(
+                campaign,
+                series.get((st.id, campaign.code), DaySeries()),
+                kind,
+                now=now,
+                zone=zone,
+                rules=rules,
+            )
+            current = [r for r in report.rows if r.active_from <= today <= r.active_to]
+            out.append(
+                WardCompliance(
+                    st.code, st.name, campaign.code, campaign.title, current[-1] if current else None
+                )
+            )
     return out

@@ -25,7 +25,7 @@ from broadcaster.services import chain, district_intake, forwarding, users, web_
 from broadcaster.services.district_http import HttpDistrict
 from broadcaster.services.forwarding import DistrictUnreachable
 from broadcaster.services.stations import find_station, import_schedule
-from broadcaster.store.models import ForwardedAsRunRow, ForwardStateRow
+from broadcaster.store.models import AsRunRow, ForwardedAsRunRow, ForwardStateRow
 from broadcaster.web.server import create_web
 
 pytestmark = pytest.mark.postgres
@@ -57,6 +57,16 @@ plan_ref = "Kế hoạch số 12/KH-UBND"
 period_start = 2026-01-01
 period_end = 2026-12-31
 topics = ["Ma túy"]
+
+[campaign.target]
+min_airings_per_month = 20
+min_minutes_per_month = 15.0
+max_gap_days = 7
+
+[[user]]
+name = "hung"
+full_name = "Phạm Văn Hùng"
+role = "operator"
 """
 
 
@@ -371,4 +381,33 @@ def test_the_district_console_lists_each_ward_with_its_forwarded_log(ward: App, 
     hai = page.split('id="phuong-hai"')[1].split("</tr>")[0]
     assert "Đang kết nối" in thu and ">4<" in thu and "Liền mạch" in thu
     assert "Chưa gửi lần nào" in hai
+    cell = page.split('id="kq-thu-ma-tuy-2026"')[1].split("</tr>")[0]
+    assert "Phòng, chống ma túy năm 2026" in cell and "Đài phường thu" in cell
     client.close()
+
+
+def test_the_district_table_equals_the_wards_own_report_row_for_row(ward: App, district: District) -> None:
+    from broadcaster.reports.periods import PeriodKind
+    from broadcaster.services import reporting
+
+    air(ward, 23)  # 23 hourly airings from 03/03/2026 06:00 (local), 1 minute each
+    with ward.tx() as s:  # one of them corrected afterwards: it counts as missed, at both ends
+        station = find_station(s, "thu")
+        first = s.scalars(select(AsRunRow).where(AsRunRow.station_id == station.id, AsRunRow.seq == 2)).one()
+        later = T0 + timedelta(days=1)
+        reporting.correct(s, first.id, Outcome.MISSED, reason="loa khu 3 hỏng", actor="hung", now=later)
+    assert sync(ward, district).complete
+    now = T0 + timedelta(days=10)
+    with ward.tx() as s:
+        [own] = reporting.compliance_reports(s, find_station(s, "thu"), None, PeriodKind.MONTH, now=now)
+    march = next(r for r in own.rows if r.active_from.month == 3)
+    with district.app.tx() as s:
+        users.add_user(s, "tra", "inspector", "Lê Thị Tra", actor="test", now=now)
+    with district.app.tx() as s:
+        table = district_intake.compliance_table(s, actor="tra", now=now)
+    cells = {(c.station_code, c.campaign_code): c for c in table}
+    assert set(cells) == {("thu", "ma-tuy-2026"), ("hai", "ma-tuy-2026")}
+    assert cells[("thu", "ma-tuy-2026")].row == march
+    assert march.airings == 22 and march.missed == 1 and march.minutes == 22.0
+    hai = cells[("hai", "ma-tuy-2026")].row
+    assert hai is not None and hai.airings == 0

@@ -417,4 +417,5 @@ def wards_page(request: Request) -> Response:
     web = web_of(request)
     with web.tx() as s:
         wards = district_intake.wards_overview(s, actor=user.name, now=web.now())
-    return render(request, "admin/wards.html", {"wards": wards, "tab": "wards"})
+        table = district_intake.compliance_table(s, actor=user.name, now=web.now())
+    return render(request, "admin/wards.html", {"wards": wards, "table": table, "tab": "wards"})
