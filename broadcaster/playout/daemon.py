@@ -368,7 +368,7 @@ class Daemon:
         if not ran:
             self._settle_unaired(ps, DOWN_NOTE, Outcome.MISSED)
             return
-        log.warning("CẢNH BÁO: bỏ lỡ buổi %s: %s", when.isoformat(), LATE_NOTE)
+        log.warning("Bỏ lỡ buổi %s: %s", when.isoformat(), LATE_NOTE)
         self._settle_unaired(ps, LATE_NOTE, Outcome.MISSED)
         with self._state:  # its jobs would only build it again and find it settled
             if when not in self._active:
@@ -400,7 +400,7 @@ class Daemon:
             self._retry_prepare(ps, self._preparer.failed(ps, fault_cause(exc)))
         except Exception as exc:
             if not self._preparer.has_failed(ps.planned_start):
-                log.exception("CẢNH BÁO: chưa chuẩn bị được buổi %s", ps.planned_start.isoformat())
+                log.exception("Chưa chuẩn bị được buổi %s", ps.planned_start.isoformat())
             self._retry_prepare(ps, self._preparer.failed(ps, fault_cause(exc), logged=True))
         else:
             self._preparer.succeeded(ps.planned_start)
@@ -455,12 +455,12 @@ class Daemon:
             log.warning("Không phát buổi %s: %s", when.isoformat(), exc.message)
             return
         except Unwritable as exc:
-            log.error("CẢNH BÁO: không phát buổi %s: %s (%s)", when.isoformat(), NO_CLAIM_NOTE, exc.message)
+            log.error("Không phát buổi %s: %s (%s)", when.isoformat(), NO_CLAIM_NOTE, exc.message)
             self._settle_unaired(ps, f"{NO_CLAIM_NOTE}: {exc.message}", Outcome.FAILED)
             return
         except (BroadcasterError, OSError) as exc:
             cause = fault_cause(exc)
-            log.error("CẢNH BÁO: không phát được buổi %s: %s", when.isoformat(), cause)
+            log.error("Không phát được buổi %s: %s", when.isoformat(), cause)
             self._settle_unaired(ps, f"không dựng được chương trình: {cause}", Outcome.FAILED)
             return
         # The on-air state is written now and put in place by a rename at the start (no write then).
@@ -530,7 +530,7 @@ class Daemon:
             started = prepared.playback.start()
         except BroadcasterError as exc:
             prepared.playback.close()
-            log.error("CẢNH BÁO: không phát được buổi %s: %s", when.isoformat(), exc.one_line())
+            log.error("Không phát được buổi %s: %s", when.isoformat(), exc.one_line())
             self._settle_unaired(ps, f"bộ phát lỗi: {exc.one_line()}", Outcome.FAILED, built.items)
             return
         journal = self._journal.write(when, {**on_air_record, "started_at": started.isoformat()})
@@ -550,7 +550,7 @@ class Daemon:
             preempted = when in self._preempted
             self._preempted.discard(when)
         if result.error:
-            log.error("CẢNH BÁO: buổi %s: %s", when.isoformat(), result.error)
+            log.error("Buổi %s: %s", when.isoformat(), result.error)
         played = Played(result.started_at, result.ended_at, result.played_s, result.completed, result.error)
         if result.completed:
             note = self._settings.note

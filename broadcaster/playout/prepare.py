@@ -82,7 +82,7 @@ class Preparer:
             )
             self._failures[when] = (cause, delay)
         if not logged and (last is None or last[0] != cause):
-            log.warning("CẢNH BÁO: chưa chuẩn bị được buổi %s: %s (sẽ thử lại)", when.isoformat(), cause)
+            log.warning("Chưa chuẩn bị được buổi %s: %s (sẽ thử lại)", when.isoformat(), cause)
         return delay
 
     def has_failed(self, when: datetime) -> bool:

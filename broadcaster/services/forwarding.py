@@ -228,6 +228,6 @@ class ForwardChore:
             log.info("Đã gửi lại được nhật ký lên huyện.")
             self._failing = None
         if result.broken:
-            log.error("CẢNH BÁO: huyện phát hiện chuỗi nhật ký của đài không liền mạch: %s", result.reason)
+            log.error("Huyện phát hiện chuỗi nhật ký của đài không liền mạch: %s", result.reason)
         elif result.accepted:
             log.info("Đã gửi %d dòng nhật ký lên huyện (huyện có %d dòng).", result.accepted, result.rows)
