@@ -8,6 +8,7 @@ writes or renders: lengths come from the renders already made.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -18,13 +19,16 @@ from sqlalchemy.orm import Session
 
 from broadcaster import labels, planning
 from broadcaster.domain import BulletinStatus, ExceptionKind, Priority, Role, ScheduleException, Station
+from broadcaster.errors import NotFoundError
 from broadcaster.services import queue
 from broadcaster.services.plan_tools import PlanTools
 from broadcaster.services.programmes import EMERGENCY_SHAPE
 from broadcaster.services.stations import campaign_titles, find_station, station_domain
-from broadcaster.services.users import get_user
+from broadcaster.services.users import get_user, require_role
 from broadcaster.store.models import (
+    AiringRow,
     AsRunRow,
+    AuditRow,
     BulletinRow,
     CampaignRow,
     ExceptionRow,
@@ -383,3 +387,92 @@ def _aired(session: Session, airing_ids: list[int]) -> dict[int, Aired]:
         for r in session.scalars(q)
         if r.airing_id is not None
     }
+
+
+def change_stamp(session: Session, station_id: int) -> tuple[int, int, int]:
+    """What moves whenever the week view could change: the newest audit event (every change of the plan,
+    a bulletin, an exception is audited), as-run row of the station, and render. Three indexed max()."""
+    audit_id = session.scalar(select(func.max(AuditRow.id))) or 0
+    asrun_id = session.scalar(select(func.max(AsRunRow.id)).where(AsRunRow.station_id == station_id)) or 0
+    render_id = session.scalar(select(func.max(RenderRow.id))) or 0
+    return int(audit_id), int(asrun_id), int(render_id)
+
+
+class WeekMemory:
+    """Week views kept while nothing changed (`change_stamp`) within the same minute, per role kind.
+
+    A week view reads every session, airing, render and as-run row of the week (tens of ms for a
+    busy week); the console shows the same one to every operator until the plan changes.
+    """
+
+    def __init__(self, size: int = 32) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._kept: dict[tuple[object, ...], WeekPlan] = {}
+
+    def week(
+        self,
+        session: Session,
+        tools: PlanTools,
+        station_code: str | None,
+        any_day: date | None,
+        *,
+        actor: str | None,
+        now: datetime,
+    ) -> WeekPlan:
+        """`week_plan`, from memory when the same week was read since the last change, this minute."""
+        user = get_user(session, actor)
+        row = find_station(session, station_code)
+        minute = now.replace(second=0, microsecond=0)
+        key = (row.id, any_day, user.role in EDITORS, change_stamp(session, row.id), minute)
+        with self._lock:
+            kept = self._kept.get(key)
+        if kept is not None:
+            return kept
+        plan = week_plan(session, tools, station_code, any_day, actor=actor, now=now)
+        with self._lock:
+            if len(self._kept) >= self._size:
+                self._kept.pop(next(iter(self._kept)))
+            self._kept[key] = plan
+        return plan
+
+
+@dataclass(frozen=True)
+class MoveChoice:
+    """An airing to move: what it is, where it is, and the sessions still to come it may go to."""
+
+    airing_id: int
+    title: str
+    slot_label: str
+    slot_start: datetime
+    monday: date
+    targets: list[SlotChoice]
+
+
+def move_choice(
+    session: Session,
+    memory: WeekMemory,
+    tools: PlanTools,
+    station_code: str | None,
+    airing_id: int,
+    *,
+    actor: str | None,
+    now: datetime,
+) -> MoveChoice:
+    """The move form of one queued airing (operator): the other sessions of its week still to come."""
+    require_role(session, actor, Role.OPERATOR)
+    row = find_station(session, station_code)
+    airing = session.get(AiringRow, airing_id)
+    if airing is None or airing.station_id != row.id or airing.cancelled_at is not None:
+        raise NotFoundError(f"Không có lượt phát số {airing_id} trong lịch.", "Xem lại lịch phát tuần này.")
+    zone = planning.station_zone(station_domain(session, row))
+    day = airing.planned_start.astimezone(zone).date()
+    plan = memory.week(session, tools, station_code, day, actor=actor, now=now)
+    for d in plan.days:
+        for slot in d.slots:
+            for item in slot.items:
+                if item.airing_id == airing_id:
+                    here = slot_value(slot.start, zone)
+                    targets = [t for t in plan.targets if t.value != here]
+                    return MoveChoice(airing_id, item.title, slot.label, slot.start, plan.monday, targets)
+    raise NotFoundError(f"Không có lượt phát số {airing_id} trong lịch.", "Xem lại lịch phát tuần này.")

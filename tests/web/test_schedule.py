@@ -218,7 +218,11 @@ def test_unqueue_and_move(plan_app: App, browser: Callable[[str | None], Browser
     queue_one(person, first)
     queue_one(person, second)
     [to_move, to_drop] = airing_ids(plan_app)
-    person.get(WEEK)
+    week = person.get(WEEK).text
+    assert f'href="/lich-phat/chuyen/{to_move}"' in week  # the move form is one click away, not in every row
+    form = person.get(f"/lich-phat/chuyen/{to_move}").text
+    assert 'id="f-move"' in form and 'value="2023-03-22 17:00"' in form
+    assert 'value="2023-03-20 06:00"' not in form  # not the session it is in
     moved = person.post(
         f"/lich-phat/chuyen/{to_move}",
         {"session": "2023-03-22 17:00", "tuan": "2023-03-20"},
@@ -235,6 +239,7 @@ def test_unqueue_and_move(plan_app: App, browser: Callable[[str | None], Browser
         f"/lich-phat/chuyen/{to_move}", {"session": "2023-03-26 06:00", "tuan": "2023-03-20"}
     )
     assert nowhere.status_code == 400 and "Ngày 26/03/2023 không có buổi phát nào" in nowhere.text
+    assert 'id="e-move"' in nowhere.text  # said beside the select
     assert queued(plan_app)["2023-03-22 17:00"] == [first]
 
 

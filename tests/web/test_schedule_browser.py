@@ -66,8 +66,12 @@ def test_operator_plans_the_week(web_app: App, live_server: str, chromium: Any, 
 
     # move the second to Wednesday afternoon, then take the first out
     row = page.locator("#buoi-20230320-0600 tr", has_text=second)
-    row.locator("select").select_option("2023-03-22 17:00")
-    row.locator("button", has_text="Chuyển").click()
+    row.locator("a", has_text="Chuyển buổi").click()
+    page.wait_for_selector("#f-move")
+    assert second in page.inner_text("#chuyen h2")
+    shoot(page, "lich-phat-chuyen")
+    page.select_option("#f-move", "2023-03-22 17:00")
+    page.click("#chuyen button[type=submit]")
     page.wait_for_selector("text=sang buổi khác")
     page.locator("#buoi-20230320-0600 tr", has_text=first).locator("button", has_text="Rút khỏi buổi").click()
     page.wait_for_selector("text=khỏi buổi phát")

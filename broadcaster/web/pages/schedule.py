@@ -38,6 +38,15 @@ def tools_of(web: Web) -> plan_tools.ShapeMemory:
     return tools
 
 
+def weeks_of(web: Web) -> schedule_views.WeekMemory:
+    """The week views this console process keeps until the plan changes."""
+    memory: schedule_views.WeekMemory | None = getattr(web, "_weeks", None)
+    if memory is None:
+        memory = schedule_views.WeekMemory()
+        web._weeks = memory  # type: ignore[attr-defined]
+    return memory
+
+
 def _back(week: str, anchor: str = "") -> str:
     query = f"?{urlencode({'tuan': week})}" if week else ""
     return f"/lich-phat{query}{'#' + anchor if anchor else ''}"
@@ -55,9 +64,7 @@ def _week_page(
     web = web_of(request)
     day = form_fields.parse_day(week, "tuan") if week else None
     with web.tx() as s:
-        plan = schedule_views.week_plan(
-            s, tools_of(web), web.settings.station, day, actor=user.name, now=web.now()
-        )
+        plan = weeks_of(web).week(s, tools_of(web), web.settings.station, day, actor=user.name, now=web.now())
     context = {
         "w": plan,
         "errors": errors or {},
@@ -135,6 +142,24 @@ def unqueue(request: Request, airing_id: int, tuan: Annotated[str, Form()] = "")
     return redirect(_back(tuan), f"Đã rút lượt phát số {airing_id} khỏi buổi phát.")
 
 
+def _move_page(
+    request: Request, user: UserRow, airing_id: int, *, error: str = "", chosen: str = "", status: int = 200
+) -> Response:
+    web = web_of(request)
+    with web.tx() as s:
+        choice = schedule_views.move_choice(
+            s, weeks_of(web), tools_of(web), web.settings.station, airing_id, actor=user.name, now=web.now()
+        )
+    context = {"m": choice, "error": error, "chosen": chosen, "week": choice.monday.isoformat()}
+    return render(request, "schedule/move.html", context, status=status)
+
+
+@router.get("/lich-phat/chuyen/{airing_id}", include_in_schema=False)
+def move_page(request: Request, airing_id: int) -> Response:
+    """The move form of one queued airing: the sessions of its week still to come."""
+    return _move_page(request, require_user(request), airing_id)
+
+
 @router.post("/lich-phat/chuyen/{airing_id}", include_in_schema=False)
 def move(
     request: Request,
@@ -151,8 +176,7 @@ def move(
                 s, tools_of(web), web.settings.station, airing_id, session, actor=user.name, now=web.now()
             )
     except REFUSED as exc:
-        errors, form = {f"item-{airing_id}": say(exc)}, {f"move-{airing_id}": session}
-        return _week_page(request, user, tuan or None, errors=errors, form=form, status=400)
+        return _move_page(request, user, airing_id, error=say(exc), chosen=session, status=400)
     return redirect(_back(tuan, f"luot-{airing_id}"), f"Đã chuyển lượt phát số {airing_id} sang buổi khác.")
 
 
