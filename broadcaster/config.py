@@ -118,6 +118,7 @@ class WebSection:
     port: int = 8080
     idle_minutes: int = 30
     secure_cookies: str = "auto"  # auto: Secure when the request came over HTTPS; always; never
+    workers: int = 0  # server processes; 0: one per core, at most two (a station PC has few users)
 
 
 @dataclass(frozen=True)

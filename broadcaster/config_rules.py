@@ -138,6 +138,7 @@ RULES: dict[str, Check] = {
     "web.port": _range("cổng của trang quản lý", 1, 65535),
     "district.sync_s": _range("chu kỳ gửi nhật ký lên huyện", 5, 86400, " giây"),
     "web.idle_minutes": _range("thời gian tự đăng xuất khi không dùng", 1, 24 * 60, " phút"),
+    "web.workers": _range("số tiến trình của trang quản lý (0: tự chọn)", 0, 16),
     "web.secure_cookies": _choice("cờ Secure của cookie", ("auto", "always", "never")),
 }
 

@@ -8,8 +8,9 @@ pages. It never plays audio: the daemon (`broadcaster run`) does.
 from __future__ import annotations
 
 import logging
+import os
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -129,8 +130,30 @@ def _errors(api: FastAPI) -> None:
         )
 
 
-def serve(app: App, *, host: str, port: int) -> None:
-    """Run the console with uvicorn until interrupted."""
+def worker_count(configured: int) -> int:
+    """Server processes: as configured, or (0) one per core, at most two."""
+    return configured if configured > 0 else max(1, min(2, os.cpu_count() or 1))
+
+
+def create_web_from_env() -> FastAPI:
+    """The console of the App the environment configures (each worker process builds its own)."""
+    from broadcaster.app import build_app
+    from broadcaster.config import load_config
+
+    return create_web(build_app(load_config()))
+
+
+def serve(app: App, *, host: str, port: int, workers: int = 1) -> None:
+    """Run the console with uvicorn until interrupted; with `workers` > 1, in that many processes."""
     import uvicorn
 
-    uvicorn.run(create_web(app), host=host, port=port, log_level="info", proxy_headers=True, access_log=False)
+    from broadcaster.web.serving import NoDelayH11Protocol
+
+    options: dict[str, Any] = {"host": host, "port": port, "log_level": "info", "proxy_headers": True}
+    options["http"] = NoDelayH11Protocol
+    if workers <= 1:
+        uvicorn.run(create_web(app), access_log=False, **options)
+        return
+    load_secret(app.config.home / "web-secret")  # made once here: every worker must sign with the same
+    target = f"{__name__}:create_web_from_env"
+    uvicorn.run(target, factory=True, workers=workers, access_log=False, **options)

@@ -3,11 +3,11 @@
 Run: .venv/bin/python scripts/bench/web.py [--requests 300] [--concurrency 4] [--tries 20] [--home DIR]
 Builds a temporary home (SQLite) with a year of history (scripts/bench/web_setup.py: the seed station,
 about 500 approved bulletins, about 20,000 as-run rows), starts a real `broadcaster run` daemon on a
-PulseAudio null sink (tests/pulse.py) and serves the console with uvicorn (one worker, a subprocess of
-this script) signed in as the operator. Pages: after a warm-up, `--requests` GETs of each of the dashboard
-(/), the week view (/lich-phat) and the log page (/nhat-ky), `--concurrency` at a time from a thread pool
-(local only, keep-alive connections), in rounds that alternate the pages; p50/p99/max latency and
-requests/s.
+PulseAudio null sink (tests/pulse.py) and serves the console with uvicorn in a subprocess of this script
+(as many workers as `broadcaster web` starts on this machine; --workers), signed in as the operator.
+Pages: after a warm-up, `--requests` GETs of each of the dashboard (/), the week view (/lich-phat) and
+the log page (/nhat-ky), `--concurrency` at a time from a thread pool (local only, keep-alive
+connections), in rounds that alternate the pages; p50/p99/max latency and requests/s.
 Peer measured in the same run: a bare Starlette "hello" route served by the same uvicorn server (the
 bench's ASGI wrapper around `create_web` answers it), loaded the same way in the same rounds.
 Emergency (scripts/bench/web_emergency.py): `--tries` times, the operator's confirm form of /khan-cap is
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import os
 import shutil
 import subprocess
 import sys
@@ -37,6 +38,8 @@ from web_client import csrf_of, sign_in, stats_ms
 from web_history import OPERATOR
 from web_setup import PASSWORD, Built, bench_env, ensure_home, open_app
 
+from broadcaster.web.server import worker_count
+
 HELLO = "/__bench/hello"
 PAGES = (("/", "Tổng quan (/)"), ("/lich-phat", "Lịch phát (/lich-phat)"), ("/nhat-ky", "Nhật ký (/nhat-ky)"))
 GOAL_MS = 150.0
@@ -44,9 +47,8 @@ GOAL_PAGES = ("/", "/lich-phat")
 
 
 # -- the server ----------------------------------------------------------------------------------
-def serve(home: Path, port: int) -> None:
-    """Serve the console of `home` plus the bare hello route, with uvicorn, one worker (the subprocess)."""
-    import uvicorn
+def bench_asgi() -> object:
+    """The console of the home in BROADCASTER_HOME plus the bare hello route (one per worker process)."""
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import PlainTextResponse
@@ -58,7 +60,7 @@ def serve(home: Path, port: int) -> None:
     async def hello(_request: Request) -> PlainTextResponse:
         return PlainTextResponse("hello")
 
-    console = create_web(open_app(home))
+    console = create_web(open_app(Path(os.environ["BROADCASTER_HOME"])))
     bare = Starlette(routes=[Route(HELLO, hello)])
 
     async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
@@ -67,7 +69,31 @@ def serve(home: Path, port: int) -> None:
         else:
             await console(scope, receive, send)
 
-    uvicorn.run(asgi, host="127.0.0.1", port=port, workers=1, log_level="warning", access_log=False)
+    return asgi
+
+
+def serve(home: Path, port: int, workers: int) -> None:
+    """Serve `bench_asgi` with uvicorn in `workers` processes, as `broadcaster web` does (the subprocess)."""
+    import uvicorn
+
+    from broadcaster.web.context import load_secret
+
+    os.environ["BROADCASTER_HOME"] = str(home)
+    load_secret(home / "web-secret")  # once, before the workers start (as broadcaster.web.server.serve)
+    from broadcaster.web.serving import NoDelayH11Protocol
+
+    options = {"host": "127.0.0.1", "port": port, "log_level": "warning", "access_log": False}
+    options["http"] = NoDelayH11Protocol  # as broadcaster.web.server.serve
+    if workers == 1:
+        uvicorn.run(bench_asgi(), **options)  # type: ignore[arg-type]
+    else:
+        uvicorn.run(
+            "web:bench_asgi",
+            factory=True,
+            workers=workers,
+            app_dir=str(Path(__file__).resolve().parent),
+            **options,
+        )  # type: ignore[arg-type]
 
 
 def free_port() -> int:
@@ -80,11 +106,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def console_server(home: Path) -> Iterator[int]:
+def console_server(home: Path, workers: int) -> Iterator[int]:
     """The bench's uvicorn server in a subprocess until the block ends; yields its port."""
     port = free_port()
     log = home.parent / "web.log"
-    argv = [sys.executable, __file__, "serve", "--home", str(home), "--port", str(port)]
+    argv = [
+        sys.executable,
+        __file__,
+        "serve",
+        "--home",
+        str(home),
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
     with log.open("wb") as out:
         proc = subprocess.Popen(argv, env=bench_env(home), stdout=out, stderr=subprocess.STDOUT)
     try:
@@ -174,7 +210,8 @@ def report_pages(results: dict[str, Measured], built: Built, args: argparse.Name
     """The table: each page beside the bare hello route, and the goals."""
     print(
         f"console pages: {args.requests} requests each after {args.warmup} warm-up, concurrency "
-        f"{args.concurrency}, {args.rounds} alternating rounds, one uvicorn worker, signed in as the operator"
+        f"{args.concurrency}, {args.rounds} alternating rounds, {args.workers} uvicorn worker(s) "
+        "(what broadcaster web starts here), signed in as the operator"
     )
     print(
         f"  home: SQLite, {built.asrun_rows:,} as-run rows, {built.bulletins} bulletins, "
@@ -256,6 +293,9 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true", help="then profile each page (cProfile)")
     parser.add_argument("--home", type=Path, help="build the home here and reuse it when it is there")
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--workers", type=int, default=worker_count(0), help="uvicorn workers (default: as broadcaster web)"
+    )
     return parser.parse_args()
 
 
@@ -263,7 +303,7 @@ def main() -> None:
     """Build (or reuse) the home, start the daemon and the console, measure, print."""
     args = parse()
     if args.mode == "serve":
-        serve(args.home, args.port)
+        serve(args.home, args.port, args.workers)
         return
     from web_emergency import EmergencyRun, report_emergency, run_emergencies, station_daemon
 
@@ -273,7 +313,10 @@ def main() -> None:
         built = ensure_home(home, rows=args.rows, total_bulletins=args.bulletins, tones=args.tries)
         if built.seconds:
             print(f"built the home in {built.seconds:.0f} s ({home})")
-        with station_daemon(home, pulse=not args.no_emergency) as sink, console_server(home) as port:
+        with (
+            station_daemon(home, pulse=not args.no_emergency) as sink,
+            console_server(home, args.workers) as port,
+        ):
             operator = sign_in(port)
             results = bench_pages(port, operator.cookie_header(), args)
             report_pages(results, built, args)
