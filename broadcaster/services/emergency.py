@@ -187,23 +187,7 @@ def start_emergency(
     wake: Callable[[], object] | None = None,
 ) -> AiringRow:
     """Queue an approved bulletin as an emergency starting now; `wake` runs once the transaction commits."""
-    require_role(session, actor, Role.OPERATOR)
-    bulletin_id = _bulletin_id(bulletin)
-    row = find_station(session, station_code)
-    airing = queue.play_now(
-        session,
-        row,
-        station_domain(session, row),
-        bulletin_id,
-        actor=actor,
-        now=now,
-        lengths=queue.Lengths(EMERGENCY_SHAPE, tools.duration_of(session)),
-        emergency=True,
-        lead=EMERGENCY_LEAD,
-    )
-    if wake is not None:
-        event.listen(session, "after_commit", lambda _session: wake(), once=True)
-    return airing
+    return _air_now(session, tools, station_code, bulletin, actor=actor, now=now, wake=wake, emergency=True)
 
 
 def start_play_now(
@@ -218,9 +202,31 @@ def start_play_now(
 ) -> PlayNow:
     """Queue an approved bulletin to air now at priority (not an emergency): in a programme of its own
     with the ident, a moment ahead, after whatever is on air, and only within the allowed hours."""
+    airing = _air_now(
+        session, tools, station_code, bulletin, actor=actor, now=now, wake=wake, emergency=False
+    )
+    zone = ZoneInfo(session.get_one(StationRow, airing.station_id).timezone)
+    return PlayNow(airing.id, airing.planned_start.astimezone(zone).date())
+
+
+def _air_now(
+    session: Session,
+    tools: PlanTools,
+    station_code: str | None,
+    bulletin: str,
+    *,
+    actor: str | None,
+    now: datetime,
+    wake: Callable[[], object] | None,
+    emergency: bool,
+) -> AiringRow:
+    """An emergency (its audio alone, no lead) or a priority play-now (the programme's frame, a moment
+    ahead); the daemon is woken once the caller's transaction commits."""
     require_role(session, actor, Role.OPERATOR)
     bulletin_id = _bulletin_id(bulletin)
     row = find_station(session, station_code)
+    shape = EMERGENCY_SHAPE if emergency else tools.programme_shape(session, row)
+    timing = {"lead": EMERGENCY_LEAD} if emergency else {}
     airing = queue.play_now(
         session,
         row,
@@ -228,11 +234,13 @@ def start_play_now(
         bulletin_id,
         actor=actor,
         now=now,
-        lengths=queue.Lengths(tools.programme_shape(session, row), tools.duration_of(session)),
+        lengths=queue.Lengths(shape, tools.duration_of(session)),
+        emergency=emergency,
+        **timing,
     )
     if wake is not None:
         event.listen(session, "after_commit", lambda _session: wake(), once=True)
-    return PlayNow(airing.id, airing.planned_start.astimezone(ZoneInfo(row.timezone)).date())
+    return airing
 
 
 def emergency_status(

@@ -29,7 +29,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from sqlalchemy import create_engine, func, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
 from pg import postgres_server
+from report_scale import best
 
 from broadcaster import airlog
 from broadcaster.app import App, build_app
@@ -188,17 +188,6 @@ def build(app: App, stations: int, first: date, days: int, per_day: float, seed:
     finally:
         raw.close()
     return total
-
-
-def best(func_: Callable[[], object], repeat: int) -> float:
-    """Best wall time of `repeat` runs after one warm-up run."""
-    func_()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        func_()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def time_queries(app: App, now: datetime, repeat: int) -> None:
