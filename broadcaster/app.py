@@ -290,8 +290,7 @@ class App:
         watch = PlanWatch(lambda: plan_stamp(self.sessions, station.id, self.clock.now()))
         chores = []
         if (district := self.district_port()) is not None:  # forward the log while it airs
-            port, url = district
-            chore = ForwardChore(self.sessions, station.code, port, self.witness, url, self.clock.now)
+            chore = ForwardChore(self.sessions, station.code, district, self.witness, self.clock.now)
             chores.append((self.config.district.sync_s, chore))
         return Daemon(
             source,
@@ -345,13 +344,13 @@ class App:
             play_test=play_test,
         )
 
-    def district_port(self) -> tuple[DistrictPort, str] | None:
-        """This station's district server (and its URL), if the station is linked to one."""
+    def district_port(self) -> DistrictPort | None:
+        """This station's district server, if the station is linked to one."""
         from broadcaster.services.district_http import HttpDistrict
         from broadcaster.services.forwarding import load_link
 
         link = load_link(self.config.home)
-        return None if link is None else (HttpDistrict(link.url, link.token), link.url)
+        return None if link is None else HttpDistrict(link.url, link.token)
 
     def wake_daemon(self) -> bool:
         """Ask the daemon running in this home to re-read the plan now (False: none listens here)."""

@@ -29,7 +29,7 @@ def link(state: State, url: str, token: str) -> None:
     district = app.district_port()
     assert district is not None
     try:
-        held = district[0].head(code)
+        held = district.head(code)
     except forwarding.DistrictUnreachable as exc:
         click.echo(f"Chưa kết nối được: {exc.one_line()}", err=True)
         return
@@ -69,8 +69,7 @@ def sync(state: State) -> None:
             f"Đài {code} chưa liên kết với máy chủ huyện.",
             "Liên kết trước: broadcaster station link URL --token MÃ (mã do huyện cấp).",
         )
-    port, url = district
-    result = forwarding.sync_up(app.sessions, code, port, app.witness, url, now=app.clock.now())
+    result = forwarding.sync_up(app.sessions, code, district, app.witness, now=app.clock.now())
     if result.broken:
         raise InputError(
             f"Huyện phát hiện chuỗi nhật ký của đài không liền mạch: {result.reason}.",

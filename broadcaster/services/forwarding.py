@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from broadcaster import airlog
 from broadcaster.errors import BroadcasterError, InputError
 from broadcaster.files import write_atomic
+from broadcaster.services.stations import find_station
 from broadcaster.store.db import transaction
 from broadcaster.store.models import StationRow
 from broadcaster.witness import Witness
@@ -55,6 +56,8 @@ class DistrictHead:
 
 class DistrictPort(Protocol):
     """The district server as the station sees it (HTTP in `district_http.py`; a fake in tests)."""
+
+    url: str  # where it is (kept beside each acknowledged head)
 
     def head(self, station_code: str) -> DistrictHead:
         """The head the district holds for this station."""
@@ -139,7 +142,6 @@ def sync_up(
     station_code: str,
     port: DistrictPort,
     witness: Witness,
-    url: str,
     *,
     now: datetime,
     batch: int = BATCH,
@@ -172,7 +174,7 @@ def sync_up(
         progressed = answer.rows > held.rows
         held = answer
         if not answer.broken and answer.rows > 0:
-            witness.heads.acknowledge(station_code, answer.rows, answer.head_hash, url=url, at=now)
+            witness.heads.acknowledge(station_code, answer.rows, answer.head_hash, url=port.url, at=now)
         if not progressed:
             break
     return SyncResult(sent, accepted, repeated, held.rows, local_rows, held.broken, held.reason)
@@ -184,10 +186,7 @@ def local_rows(session: Session, station: StationRow) -> int:
 
 
 def _station_id(session: Session, station_code: str) -> int:
-    from broadcaster.services.stations import find_station
-
-    row: StationRow = find_station(session, station_code)
-    return row.id
+    return find_station(session, station_code).id
 
 
 class ForwardChore:
@@ -199,10 +198,9 @@ class ForwardChore:
         station_code: str,
         port: DistrictPort,
         witness: Witness,
-        url: str,
         now: Callable[[], datetime],
     ) -> None:
-        self._args = (sessions, station_code, port, witness, url)
+        self._args = (sessions, station_code, port, witness)
         self._now = now
         self._failing: str | None = None
         self._busy = threading.Lock()

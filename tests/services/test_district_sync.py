@@ -188,9 +188,7 @@ def air(app: App, count: int, first: int = 0) -> None:
 
 def sync(app: App, district: District, batch: int = 500) -> forwarding.SyncResult:
     port = HttpDistrict(district.url, district.tokens["thu"], timeout_s=5)
-    return forwarding.sync_up(
-        app.sessions, "thu", port, app.witness, district.url, now=app.clock.now(), batch=batch
-    )
+    return forwarding.sync_up(app.sessions, "thu", port, app.witness, now=app.clock.now(), batch=batch)
 
 
 def held(district: District, code: str = "thu") -> list[tuple[int, str]]:
@@ -300,7 +298,7 @@ def test_a_token_of_one_ward_cannot_push_or_read_for_another(ward: App, district
     air(ward, 4)
     as_hai = HttpDistrict(district.url, district.tokens["hai"])
     with pytest.raises(DistrictUnreachable) as refused:
-        forwarding.sync_up(ward.sessions, "thu", as_hai, ward.witness, district.url, now=ward.clock.now())
+        forwarding.sync_up(ward.sessions, "thu", as_hai, ward.witness, now=ward.clock.now())
     assert "từ chối mã truy cập" in refused.value.message and "hai" in refused.value.message
     with pytest.raises(DistrictUnreachable):
         HttpDistrict(district.url, "bc_not-a-token").head("thu")
@@ -311,10 +309,9 @@ def test_the_daemons_chore_forwards_and_logs_an_outage_once(
     ward: App, district: District, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level("INFO", logger="broadcaster.daemon")
-    linked = ward.district_port()
-    assert linked is not None
-    port, url = linked
-    chore = forwarding.ForwardChore(ward.sessions, "thu", port, ward.witness, url, ward.clock.now)
+    port = ward.district_port()
+    assert port is not None
+    chore = forwarding.ForwardChore(ward.sessions, "thu", port, ward.witness, ward.clock.now)
     air(ward, 3)
     chore()
     assert len(held(district)) == 3
