@@ -264,6 +264,7 @@ class App:
         from broadcaster.playout.daemon import Daemon, DaemonSettings
         from broadcaster.playout.wake import HomeSocket, PlanWatch
         from broadcaster.services.daemon_lease import StationLease
+        from broadcaster.services.district_inbox import InboxChore, InboxParts
         from broadcaster.services.emergency import plan_stamp
         from broadcaster.services.forwarding import ForwardChore
         from broadcaster.services.programmes import hours_rule
@@ -288,10 +289,27 @@ class App:
         lease = StationLease(self.sessions, station.id, wait_s=settings.claim_wait_s)
         # Woken at once after an emergency: a datagram from a console in this home, else a fast poll.
         watch = PlanWatch(lambda: plan_stamp(self.sessions, station.id, self.clock.now()))
-        chores = []
-        if (district := self.district_port()) is not None:  # forward the log while it airs
-            chore = ForwardChore(self.sessions, station.code, district, self.witness, self.clock.now)
+        chores: list[tuple[float, Callable[[], None]]] = []
+        if (
+            district := self.district_port()
+        ) is not None:  # forward the log, take in bulletins, while it airs
+            code = station.code
+            chore = ForwardChore(
+                self.sessions,
+                code,
+                district,
+                self.witness,
+                self.clock.now,
+                beat=lambda: self.station_beat(code),
+            )
+            parts = InboxParts(self.config.media_dir, self, self.wake_daemon)
             chores.append((self.config.district.sync_s, chore))
+            chores.append(
+                (
+                    self.config.district.poll_s,
+                    InboxChore(self.sessions, code, district, parts, self.clock.now),
+                )
+            )
         return Daemon(
             source,
             self.player(),
@@ -351,6 +369,17 @@ class App:
 
         link = load_link(self.config.home)
         return None if link is None else HttpDistrict(link.url, link.token)
+
+    def station_beat(self, station_code: str) -> dict[str, Any]:
+        """The heartbeat this station sends its district (the clock read from the PC's time service)."""
+        from broadcaster.services.district_inbox import station_beat
+        from broadcaster.services.system_probes import SystemClockProbe
+
+        offset = SystemClockProbe().read().offset_s
+        with self.station_tx(station_code) as (session, row):
+            return station_beat(
+                session, row, home=self.config.home, now=self.clock.now(), clock_offset_s=offset
+            )
 
     def wake_daemon(self) -> bool:
         """Ask the daemon running in this home to re-read the plan now (False: none listens here)."""

@@ -107,7 +107,8 @@ class DoctorSection:
 class DistrictSection:
     """Forwarding to the district server (the link itself is `district.json`, made by `station link`)."""
 
-    sync_s: float = 60.0  # how often the daemon pushes new as-run rows
+    sync_s: float = 60.0  # how often the daemon pushes new as-run rows (and its heartbeat)
+    poll_s: float = 5.0  # how often it asks for bulletins the district sent (an emergency airs within it)
 
 
 @dataclass(frozen=True)

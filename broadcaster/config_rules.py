@@ -137,6 +137,7 @@ RULES: dict[str, Check] = {
     "doctor.max_clock_offset_s": _range("độ lệch đồng hồ cho phép", 0, 3600, " giây", above=True),
     "web.port": _range("cổng của trang quản lý", 1, 65535),
     "district.sync_s": _range("chu kỳ gửi nhật ký lên huyện", 5, 86400, " giây"),
+    "district.poll_s": _range("chu kỳ nhận bản tin của huyện", 1, 3600, " giây"),
     "web.idle_minutes": _range("thời gian tự đăng xuất khi không dùng", 1, 24 * 60, " phút"),
     "web.workers": _range("số tiến trình của trang quản lý (0: tự chọn)", 0, 16),
     "web.secure_cookies": _choice("cờ Secure của cookie", ("auto", "always", "never")),

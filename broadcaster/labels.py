@@ -185,6 +185,19 @@ ALERT_KINDS: Mapping[str, str] = {
     "chain": "chuỗi nhật ký",
 }
 
+# What a ward did with a bulletin the district sent it (the district console's delivery column).
+DISPATCH_STATES: Mapping[str, str] = {
+    "sent": "đã gửi, phường chưa nhận",
+    "received": "phường đã nhận",
+    "queued": "đã xếp vào buổi phát",
+    "on_air": "đang phát khẩn cấp",
+    "missed": "bị lỡ (quá hạn phát)",
+    "refused": "phường không nhận được",
+}
+
+# Who acts at a station for its district (the audit trail's and the as-run log's name for it).
+DISTRICT_ACTOR_NAME = "Máy chủ huyện"
+
 ENUM_LABELS: Mapping[type[enum.Enum], Mapping[str, str]] = {
     Outcome: OUTCOMES,
     Priority: PRIORITIES,
@@ -337,6 +350,11 @@ def log_level(levelname: str) -> str:
 def daemon_state(code: str, *, capital: bool = False) -> str:
     """The daemon's state ("idle", "on_air", "stopped", "offline", "absent") → what the operator reads."""
     return _lookup(DAEMON_STATES, code, capital)
+
+
+def dispatch_state(code: str, *, capital: bool = False) -> str:
+    """A district bulletin's state at one ward ("sent", "queued" ...) → its label."""
+    return _lookup(DISPATCH_STATES, code, capital)
 
 
 def alert_kind(code: str, *, capital: bool = False) -> str:

@@ -19,6 +19,9 @@ from broadcaster.config import load_config
 __all__ = ["audio_probe", "fake_google", "google_mp3"]
 _db_counter = itertools.count()
 
+# The district server and a linked ward (fixtures `district`, `ward`, `campaign_end`).
+pytest_plugins = ["district_world"]
+
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:

@@ -57,8 +57,9 @@ def status(state: State) -> None:
 @click.command("sync")
 @pass_state
 def sync(state: State) -> None:
-    """Gửi ngay nhật ký phát sóng chưa gửi lên máy chủ huyện (trạm phát cũng tự gửi định kỳ)."""
-    from broadcaster.services import forwarding
+    """Gửi ngay nhật ký chưa gửi lên huyện và nhận bản tin huyện gửi (trạm phát cũng tự làm định kỳ)."""
+    from broadcaster import labels
+    from broadcaster.services import district_inbox, forwarding
 
     app = state.app
     with app.station_tx(state.station) as (_, row):
@@ -77,6 +78,14 @@ def sync(state: State) -> None:
         )
     held = f"{result.rows} / {result.local_rows}"
     click.echo(f"Đã gửi {result.accepted} dòng mới lên huyện; huyện có {held} dòng nhật ký.")
+    district.heartbeat(code, app.station_beat(code))
+    parts = district_inbox.InboxParts(app.config.media_dir, app, app.wake_daemon)
+    taken = district_inbox.take_incoming(app.sessions, code, district, parts, now=app.clock.now())
+    for d in taken:
+        note = f" ({d.note})" if d.note else ""
+        click.echo(f"Bản tin số {d.dispatch_id} của huyện: {labels.dispatch_state(d.state)}{note}.")
+    if not taken:
+        click.echo("Không có bản tin mới của huyện.")
 
 
 COMMANDS = [station, sync]

@@ -63,7 +63,7 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
     ),
     "sync": (
         "broadcaster.cli.district",
-        "Gửi ngay nhật ký phát sóng chưa gửi lên máy chủ huyện (trạm phát cũng tự gửi định kỳ).",
+        "Gửi ngay nhật ký chưa gửi lên huyện và nhận bản tin huyện gửi (trạm phát cũng tự làm định kỳ).",
     ),
     "speech": (
         "broadcaster.cli.speech",

@@ -1,4 +1,4 @@
-"""The district server over HTTP(S), as `forwarding.DistrictPort`: the head it holds, and pushes of rows.
+"""The district server over HTTP(S), as `district_port.DistrictPort`: rows and heartbeat up, bulletins down.
 
 Every failure is one Vietnamese line (`DistrictUnreachable`) naming the server, never the token.
 """
@@ -6,12 +6,20 @@ Every failure is one Vietnamese line (`DistrictUnreachable`) naming the server, 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 import requests
 
 from broadcaster import airlog
-from broadcaster.services.forwarding import DistrictHead, DistrictUnreachable
+from broadcaster.services.district_port import (
+    CampaignNote,
+    Delivery,
+    DistrictHead,
+    DistrictUnreachable,
+    Incoming,
+)
 
 TIMEOUT_S = 20.0
 
@@ -27,7 +35,7 @@ class HttpDistrict:
 
     def head(self, station_code: str) -> DistrictHead:
         """The head the district holds for this station."""
-        return self._call("GET", "/api/district/head", params={"station": station_code})
+        return _head(self._json("GET", "/api/district/head", params={"station": station_code}))
 
     def push(
         self, station_code: str, links: Sequence[airlog.ChainLink], signed_head: dict[str, Any] | None
@@ -47,9 +55,46 @@ class HttpDistrict:
             ],
             "signed_head": signed_head,
         }
-        return self._call("POST", "/api/district/asrun", json=body)
+        return _head(self._json("POST", "/api/district/asrun", json=body))
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> DistrictHead:
+    def heartbeat(self, station_code: str, beat: dict[str, Any]) -> None:
+        """Tell the district how the station is."""
+        self._json("POST", "/api/district/heartbeat", json={"station": station_code, "beat": beat})
+
+    def inbox(self, station_code: str) -> list[Incoming]:
+        """The bulletins the district sent this station and has not heard back about."""
+        data = self._json("GET", "/api/district/inbox", params={"station": station_code})
+        try:
+            return [_incoming(item) for item in data["items"]]
+        except (KeyError, TypeError, ValueError):
+            raise self._malformed() from None
+
+    def audio(self, sha256: str) -> bytes:
+        """A bulletin's audio by its hash (the caller checks the bytes against it)."""
+        return self._request("GET", f"/api/district/audio/{sha256}").content
+
+    def report(self, station_code: str, deliveries: Sequence[Delivery]) -> None:
+        """What the station did with each bulletin."""
+        items = [
+            {**asdict(d), "planned_start": d.planned_start.isoformat() if d.planned_start else None}
+            for d in deliveries
+        ]
+        self._json("POST", "/api/district/inbox/report", json={"station": station_code, "deliveries": items})
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        answer = self._request(method, path, **kwargs)
+        try:
+            return answer.json()
+        except ValueError:
+            raise self._malformed() from None
+
+    def _malformed(self) -> DistrictUnreachable:
+        return DistrictUnreachable(
+            f"Máy chủ huyện {self.url} trả lời không đúng định dạng.",
+            "Kiểm tra địa chỉ máy chủ huyện (có đúng là broadcaster web của huyện không).",
+        )
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         try:
             answer = self._session.request(method, self.url + path, timeout=self._timeout, **kwargs)
         except requests.RequestException as exc:
@@ -67,21 +112,56 @@ class HttpDistrict:
                 f"Máy chủ huyện {self.url} trả lời lỗi {answer.status_code} ({_error(answer)}).",
                 "Nhật ký vẫn giữ ở máy này; báo cho huyện nếu lỗi còn lặp lại.",
             )
-        try:
-            data = answer.json()
-            return DistrictHead(
-                int(data["rows"]),
-                str(data["head_hash"]),
-                int(data.get("accepted", 0)),
-                int(data.get("repeated", 0)),
-                bool(data.get("broken", False)),
-                str(data.get("reason", "")),
-            )
-        except (ValueError, KeyError, TypeError):
-            raise DistrictUnreachable(
-                f"Máy chủ huyện {self.url} trả lời không đúng định dạng.",
-                "Kiểm tra địa chỉ máy chủ huyện (có đúng là broadcaster web của huyện không).",
-            ) from None
+        return answer
+
+
+def _head(data: Any) -> DistrictHead:
+    try:
+        return DistrictHead(
+            int(data["rows"]),
+            str(data["head_hash"]),
+            int(data.get("accepted", 0)),
+            int(data.get("repeated", 0)),
+            bool(data.get("broken", False)),
+            str(data.get("reason", "")),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise DistrictUnreachable(
+            "Máy chủ huyện trả lời không đúng định dạng.",
+            "Kiểm tra địa chỉ máy chủ huyện (có đúng là broadcaster web của huyện không).",
+        ) from None
+
+
+def _instant(text: Any) -> datetime | None:
+    return datetime.fromisoformat(str(text)) if text else None
+
+
+def _incoming(item: dict[str, Any]) -> Incoming:
+    c = item["campaign"]
+    sent = _instant(item["sent_at"])
+    if sent is None:
+        raise ValueError("sent_at")
+    return Incoming(
+        id=int(item["id"]),
+        title=str(item["title"]),
+        text=str(item["text"]),
+        spoken_text=str(item["spoken_text"]),
+        level=str(item["level"]),
+        valid_until=_instant(item.get("valid_until")),
+        audio_sha256=str(item["audio_sha256"]),
+        audio_ext=str(item["audio_ext"]),
+        duration_s=float(item["duration_s"]),
+        approved_by=str(item["approved_by"]),
+        sent_at=sent,
+        campaign=CampaignNote(
+            str(c["code"]),
+            str(c.get("title", "")),
+            str(c.get("plan_ref", "")),
+            str(c.get("period_start", "")),
+            str(c.get("period_end", "")),
+            dict(c.get("target") or {}),
+        ),
+    )
 
 
 def _error(answer: requests.Response) -> str:

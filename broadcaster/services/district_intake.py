@@ -77,11 +77,40 @@ def _state(session: Session, station: StationRow) -> ForwardStateRow:
     return state
 
 
-def held_head(session: Session, caller: ApiCaller, station_code: str, *, now: datetime) -> Ack:
-    """Where the station's forwarded chain stands here (the station pushes what comes after it)."""
-    station = pushing_station(session, caller, station_code)
+def touch(session: Session, station: StationRow, now: datetime) -> ForwardStateRow:
+    """Note that the station was heard from now (every call it makes counts as contact)."""
     state = _state(session, station)
     state.last_contact_at = now
+    return state
+
+
+# The heartbeat fields kept (anything else a station sends is dropped), and the longest text kept.
+BEAT_FIELDS = ("daemon", "alerts", "last_aired_at", "disk_free_mb", "clock_offset_s", "version", "queued")
+BEAT_TEXT = 500
+
+
+def accept_heartbeat(
+    session: Session, caller: ApiCaller, station_code: str, beat: dict[str, Any], *, now: datetime
+) -> None:
+    """Keep the station's heartbeat (its state as it reports it) beside its forwarded chain."""
+    station = pushing_station(session, caller, station_code)
+    state = touch(session, station, now)
+    kept: dict[str, Any] = {}
+    for key in BEAT_FIELDS:
+        value = beat.get(key)
+        if isinstance(value, str):
+            value = value[:BEAT_TEXT]
+        elif isinstance(value, list):
+            value = [str(v)[:BEAT_TEXT] for v in value[:20]]
+        elif value is not None and not isinstance(value, int | float | bool):
+            value = str(value)[:BEAT_TEXT]
+        kept[key] = value
+    state.heartbeat, state.heartbeat_at = kept, now
+
+
+def held_head(session: Session, caller: ApiCaller, station_code: str, *, now: datetime) -> Ack:
+    """Where the station's forwarded chain stands here (the station pushes what comes after it)."""
+    state = touch(session, pushing_station(session, caller, station_code), now)
     return Ack(state.rows, state.head_hash, broken=state.broken_at is not None, reason=state.broken_reason)
 
 
@@ -141,8 +170,7 @@ def accept_links(
             f"Gửi quá {MAX_BATCH} dòng một lần.", f"Chia thành các lần gửi tối đa {MAX_BATCH} dòng."
         )
     station = pushing_station(session, caller, station_code)
-    state = _state(session, station)
-    state.last_contact_at = now
+    state = touch(session, station, now)
     if state.broken_at is not None:
         return Ack(state.rows, state.head_hash, broken=True, reason=state.broken_reason)
     ordered = sorted(links, key=lambda link: link.seq)
@@ -214,6 +242,15 @@ class WardView:
     broken_at: datetime | None
     reason: str
     last_aired_at: datetime | None
+    heartbeat: dict[str, Any] | None = None
+    heartbeat_at: datetime | None = None
+
+    @property
+    def alerts(self) -> list[str]:
+        """What the station's last heartbeat warned about (its daemon, today's failed airings)."""
+        beat = self.heartbeat or {}
+        found = beat.get("alerts")
+        return [str(a) for a in found] if isinstance(found, list) else []
 
 
 def wards_overview(session: Session, *, actor: str | None, now: datetime) -> list[WardView]:
@@ -241,6 +278,8 @@ def wards_overview(session: Session, *, actor: str | None, now: datetime) -> lis
                 state.broken_at if state else None,
                 state.broken_reason if state else "",
                 last_aired.get(station.id),
+                state.heartbeat if state else None,
+                state.heartbeat_at if state else None,
             )
         )
     return out

@@ -16,17 +16,20 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import airlog
 from broadcaster.errors import BroadcasterError, InputError
 from broadcaster.files import write_atomic
+from broadcaster.services.district_port import DistrictHead as DistrictHead
+from broadcaster.services.district_port import DistrictPort as DistrictPort
+from broadcaster.services.district_port import DistrictUnreachable as DistrictUnreachable
 from broadcaster.services.stations import find_station
 from broadcaster.store.db import transaction
 from broadcaster.store.models import StationRow
@@ -36,38 +39,6 @@ log = logging.getLogger("broadcaster.daemon")
 
 LINK_FILE = "district.json"
 BATCH = 500
-
-
-class DistrictUnreachable(BroadcasterError):
-    """The district server did not answer, or refused the station; nothing is lost, the next sync retries."""
-
-
-@dataclass(frozen=True)
-class DistrictHead:
-    """The head of the station's chain that the district holds (its answer to every call)."""
-
-    rows: int
-    head_hash: str
-    accepted: int = 0
-    repeated: int = 0
-    broken: bool = False
-    reason: str = ""
-
-
-class DistrictPort(Protocol):
-    """The district server as the station sees it (HTTP in `district_http.py`; a fake in tests)."""
-
-    url: str  # where it is (kept beside each acknowledged head)
-
-    def head(self, station_code: str) -> DistrictHead:
-        """The head the district holds for this station."""
-        ...
-
-    def push(
-        self, station_code: str, links: Sequence[airlog.ChainLink], signed_head: dict[str, Any] | None
-    ) -> DistrictHead:
-        """Send rows; the district answers with the head it now holds."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -199,9 +170,12 @@ class ForwardChore:
         port: DistrictPort,
         witness: Witness,
         now: Callable[[], datetime],
+        *,
+        beat: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         self._args = (sessions, station_code, port, witness)
         self._now = now
+        self._beat = beat
         self._failing: str | None = None
         self._busy = threading.Lock()
 
@@ -217,6 +191,8 @@ class ForwardChore:
     def _sync(self) -> None:
         try:
             result = sync_up(*self._args, now=self._now())
+            if self._beat is not None:
+                self._args[2].heartbeat(self._args[1], self._beat())
         except BroadcasterError as exc:
             if exc.message != self._failing:
                 log.warning("Chưa gửi được nhật ký lên huyện: %s", exc.one_line())

@@ -442,3 +442,80 @@ class ForwardStateRow(Base):
     signed_head: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     broken_at: Mapped[datetime | None]
     broken_reason: Mapped[str] = mapped_column(Text, default="")
+    # The station's last heartbeat (migration 0009): daemon state, alerts, last airing, disk, clock.
+    heartbeat: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    heartbeat_at: Mapped[datetime | None]
+
+
+class DispatchRow(Base):
+    """A bulletin the district sends down to a set of wards, approved by the district, at one level.
+
+    Its audio is rendered and loudness-normalised here and named by its sha256; each ward fetches it
+    by that hash and checks it before anything reaches its own database (migration 0009).
+    """
+
+    __tablename__ = "dispatch"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    spoken_text: Mapped[str] = mapped_column(Text)
+    spoken_sha256: Mapped[str] = mapped_column(String(64))
+    campaign_code: Mapped[str] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(16))
+    # An emergency airs only until then; a station that hears of it later logs it as missed.
+    valid_until: Mapped[datetime | None]
+    audio_path: Mapped[str] = mapped_column(Text)
+    audio_sha256: Mapped[str] = mapped_column(String(64))
+    audio_ext: Mapped[str] = mapped_column(String(8))
+    duration_s: Mapped[float] = mapped_column(Float)
+    integrated_lufs: Mapped[float | None] = mapped_column(Float)
+    true_peak_dbtp: Mapped[float | None] = mapped_column(Float)
+    engine: Mapped[str] = mapped_column(String(32))
+    created_by: Mapped[str] = mapped_column(String(64))
+    approved_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    targets: Mapped[list[DispatchTargetRow]] = relationship(back_populates="dispatch")
+    __table_args__ = (
+        CheckConstraint("level IN ('normal','priority','emergency')", name="level"),
+        CheckConstraint("level <> 'emergency' OR valid_until IS NOT NULL", name="emergency_window"),
+        Index("ix_dispatch_audio", "audio_sha256"),
+    )
+
+
+class DispatchTargetRow(Base):
+    """One ward a dispatch is addressed to, and what that ward reported doing with it."""
+
+    __tablename__ = "dispatch_target"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dispatch_id: Mapped[int] = mapped_column(ForeignKey("dispatch.id", ondelete="CASCADE"))
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id", ondelete="CASCADE"))
+    # sent → received (normal: the ward chooses when) | queued (priority) | on_air (emergency) | missed
+    # (an emergency past its window) | refused (the ward could not take it; `note` says why).
+    state: Mapped[str] = mapped_column(String(16), default="sent")
+    note: Mapped[str] = mapped_column(Text, default="")
+    planned_start: Mapped[datetime | None]
+    reported_at: Mapped[datetime | None]
+    dispatch: Mapped[DispatchRow] = relationship(back_populates="targets")
+    __table_args__ = (
+        UniqueConstraint("dispatch_id", "station_id", name="uq_dispatch_target"),
+        CheckConstraint("state IN ('sent','received','queued','on_air','missed','refused')", name="state"),
+        Index("ix_dispatch_target_station", "station_id", "state"),
+    )
+
+
+class ReceivedDispatchRow(Base):
+    """At a station: a district dispatch taken in once (its district id), as the local bulletin it became."""
+
+    __tablename__ = "received_dispatch"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id", ondelete="CASCADE"))
+    district_id: Mapped[int]
+    bulletin_id: Mapped[int | None] = mapped_column(ForeignKey("bulletin.id"))
+    airing_id: Mapped[int | None]
+    level: Mapped[str] = mapped_column(String(16))
+    valid_until: Mapped[datetime | None]
+    state: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime]
+    reported_at: Mapped[datetime | None]
+    __table_args__ = (UniqueConstraint("station_id", "district_id", name="uq_received_dispatch"),)

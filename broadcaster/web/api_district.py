@@ -1,4 +1,4 @@
-"""The JSON API a station's daemon talks to at its district server: the head held, and pushes of rows.
+"""The JSON API a station's daemon talks to at its district server: its log and heartbeat up, bulletins down.
 
 Only a station's own token is accepted (services/district_intake.py checks it). Included under /api by
 broadcaster.web.api.
@@ -6,13 +6,17 @@ broadcaster.web.api.
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from broadcaster import airlog
-from broadcaster.services import district_intake
+from broadcaster.services import district_dispatch, district_intake
+from broadcaster.services.district_port import Delivery
 from broadcaster.web.api_auth import Caller
 from broadcaster.web.context import web_of
 
@@ -77,3 +81,107 @@ def push(request: Request, caller: Caller, body: PushIn) -> AckOut:
             s, caller, body.station, links, signed_head=body.signed_head, now=web.now()
         )
     return _out(ack)
+
+
+class HeartbeatIn(BaseModel):
+    """How the station is: daemon state, alerts, last airing, free disk, clock offset (plain values)."""
+
+    station: str
+    beat: dict[str, Any]
+
+
+class Done(BaseModel):
+    """An acknowledgement with nothing more to say."""
+
+    ok: bool = True
+
+
+@router.post("/district/heartbeat", summary="The station's health, as its daemon reports it")
+def heartbeat(request: Request, caller: Caller, body: HeartbeatIn) -> Done:
+    """Keep the station's last heartbeat beside its forwarded chain."""
+    web = web_of(request)
+    with web.tx() as s:
+        district_intake.accept_heartbeat(s, caller, body.station, body.beat, now=web.now())
+    return Done()
+
+
+class CampaignOut(BaseModel):
+    """The campaign of a district bulletin as the district holds it for the ward."""
+
+    code: str
+    title: str
+    plan_ref: str
+    period_start: str
+    period_end: str
+    target: dict[str, float | int | None]
+
+
+class IncomingOut(BaseModel):
+    """A bulletin the district sent the station (approved there): text, spoken text, audio hash, level."""
+
+    id: int
+    title: str
+    text: str
+    spoken_text: str
+    level: str
+    valid_until: datetime | None
+    audio_sha256: str
+    audio_ext: str
+    duration_s: float
+    approved_by: str
+    sent_at: datetime
+    campaign: CampaignOut
+
+
+class InboxOut(BaseModel):
+    """What the district sent the station and has not heard back about, oldest first."""
+
+    items: list[IncomingOut]
+
+
+@router.get("/district/inbox", summary="Bulletins the district sent this station (its own token only)")
+def inbox(
+    request: Request, caller: Caller, station: str = Query(description="the station's code")
+) -> InboxOut:
+    """The station polls this every few seconds; an emergency is in it as soon as it is sent."""
+    web = web_of(request)
+    with web.tx() as s:
+        items = district_dispatch.inbox(s, caller, station, now=web.now())
+    return InboxOut(
+        items=[IncomingOut(**{**asdict(i), "campaign": CampaignOut(**asdict(i.campaign))}) for i in items]
+    )
+
+
+@router.get("/district/audio/{sha256}", summary="A district bulletin's audio by its hash")
+def audio(request: Request, caller: Caller, sha256: str) -> FileResponse:
+    """Only for a station the bulletin was sent to; the station checks the bytes against the hash."""
+    web = web_of(request)
+    with web.tx() as s:
+        path = district_dispatch.audio_file(s, caller, sha256)
+    return FileResponse(path, media_type="application/octet-stream")
+
+
+class DeliveryIn(BaseModel):
+    """What the station did with one bulletin."""
+
+    dispatch_id: int
+    state: str
+    note: str = Field(default="", max_length=4000)
+    planned_start: datetime | None = None
+
+
+class ReportIn(BaseModel):
+    """The station's reports on the bulletins it took in."""
+
+    station: str
+    deliveries: list[DeliveryIn] = Field(max_length=district_dispatch.INBOX_LIMIT * 5)
+
+
+@router.post("/district/inbox/report", summary="What the station did with the district's bulletins")
+def report(request: Request, caller: Caller, body: ReportIn) -> Done:
+    """Only the station's own bulletins change; anything addressed to another ward is left alone."""
+    web = web_of(request)
+    deliveries = [Delivery(d.dispatch_id, d.state, d.note, d.planned_start) for d in body.deliveries]
+    with web.tx() as s:
+        district_dispatch.report(s, caller, body.station, deliveries, now=web.now())
+    return Done()

@@ -1,0 +1,108 @@
+"""The district server as a station sees it: what goes up and comes down, independent of the transport.
+
+`DistrictPort` is implemented over HTTP(S) by `district_http.HttpDistrict` (a fake implements it in
+tests). Up: the station's as-run chain (`forwarding.sync_up`) and its heartbeat. Down: the bulletins
+the district sent it (`district_inbox.take_incoming`), their audio by content hash, and the station's
+report of what it did with each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from broadcaster import airlog
+from broadcaster.errors import BroadcasterError
+
+
+class DistrictUnreachable(BroadcasterError):
+    """The district server did not answer, or refused the station; nothing is lost, the next sync retries."""
+
+
+@dataclass(frozen=True)
+class DistrictHead:
+    """The head of the station's chain that the district holds (its answer to every push)."""
+
+    rows: int
+    head_hash: str
+    accepted: int = 0
+    repeated: int = 0
+    broken: bool = False
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class CampaignNote:
+    """The campaign a district bulletin belongs to, as the district holds it for the ward.
+
+    A ward that lacks the campaign creates it from this (district campaigns and targets flow down).
+    """
+
+    code: str
+    title: str
+    plan_ref: str = ""
+    period_start: str = ""
+    period_end: str = ""
+    target: dict[str, float | int | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A bulletin the district sent this station (approved there), not yet reported on."""
+
+    id: int
+    title: str
+    text: str
+    spoken_text: str
+    level: str
+    valid_until: datetime | None
+    audio_sha256: str
+    audio_ext: str
+    duration_s: float
+    approved_by: str
+    sent_at: datetime
+    campaign: CampaignNote
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What the station did with one district bulletin: its report to the district."""
+
+    dispatch_id: int
+    state: str  # received | queued | on_air | missed | refused
+    note: str = ""
+    planned_start: datetime | None = None
+
+
+class DistrictPort(Protocol):
+    """The district server as the station sees it."""
+
+    url: str  # where it is (kept beside each acknowledged head)
+
+    def head(self, station_code: str) -> DistrictHead:
+        """The head the district holds for this station."""
+        ...
+
+    def push(
+        self, station_code: str, links: Sequence[airlog.ChainLink], signed_head: dict[str, Any] | None
+    ) -> DistrictHead:
+        """Send rows; the district answers with the head it now holds."""
+        ...
+
+    def heartbeat(self, station_code: str, beat: dict[str, Any]) -> None:
+        """Tell the district how the station is (daemon state, alerts, last airing, disk, clock)."""
+        ...
+
+    def inbox(self, station_code: str) -> list[Incoming]:
+        """The bulletins the district sent this station that it has not reported on yet."""
+        ...
+
+    def audio(self, sha256: str) -> bytes:
+        """The audio of a bulletin sent to this station, by its content hash (checked by the caller)."""
+        ...
+
+    def report(self, station_code: str, deliveries: Sequence[Delivery]) -> None:
+        """Tell the district what the station did with its bulletins."""
+        ...
