@@ -53,6 +53,13 @@ def write_atomic(path: Path, data: bytes, *, fsync: bool = True) -> Path:
     return path
 
 
+def existing_parent(path: Path) -> Path:
+    """The path itself if it exists, else its nearest existing parent (where its file system is)."""
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
 def file_sha256(path: Path) -> str:
     """sha256 of a file, streamed."""
     digest = hashlib.sha256()

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -32,10 +31,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from broadcaster import airlog, labels, planning
 from broadcaster.domain import AsRunEntry, Outcome, Priority, Role, Trigger
 from broadcaster.errors import BroadcasterError
-from broadcaster.files import write_atomic
+from broadcaster.files import existing_parent, file_sha256, write_atomic
 from broadcaster.services import audit, emergency, queue
+from broadcaster.services.bulletins import spoken_hash
 from broadcaster.services.daemon_status import daemon_view
-from broadcaster.services.district_port import Delivery, DistrictPort, DistrictUnreachable, Incoming
+from broadcaster.services.district_port import (
+    Delivery,
+    DistrictChore,
+    DistrictPort,
+    DistrictUnreachable,
+    Incoming,
+)
 from broadcaster.services.plan_tools import PlanTools
 from broadcaster.services.stations import find_station, station_domain
 from broadcaster.store.db import transaction
@@ -95,7 +101,7 @@ def _fetch_audio(port: DistrictPort, item: Incoming, media_dir: Path) -> Path:
     """The bulletin's audio in the media folder, checked against its hash (fetched unless already here)."""
     ext = item.audio_ext if item.audio_ext.startswith(".") and item.audio_ext[1:].isalnum() else ".bin"
     path = audio_path(media_dir, item.audio_sha256, ext)
-    if path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == item.audio_sha256:
+    if path.is_file() and file_sha256(path) == item.audio_sha256:
         return path
     data = port.audio(item.audio_sha256)
     got = hashlib.sha256(data).hexdigest()
@@ -159,8 +165,6 @@ def _bulletin(
     session: Session, station: StationRow, item: Incoming, path: Path, actor: str, now: datetime
 ) -> tuple[BulletinRow, RevisionRow]:
     """The district's bulletin as an approved bulletin of the ward, its audio a stored recording."""
-    from broadcaster.services.bulletins import spoken_hash
-
     campaign = _campaign(session, station, item)
     approver = f"{item.approved_by} ({labels.DISTRICT_ACTOR_NAME.lower()})"[:64]
     bulletin = BulletinRow(
@@ -448,21 +452,20 @@ def station_beat(
             AiringRow.planned_start < now + timedelta(hours=24),
         )
     )
-    where = home
-    while not where.exists() and where != where.parent:
-        where = where.parent
     return {
         "daemon": daemon.state,
         "alerts": alerts,
         "last_aired_at": last.isoformat() if last else None,
-        "disk_free_mb": shutil.disk_usage(where).free // (1024 * 1024),
+        "disk_free_mb": shutil.disk_usage(existing_parent(home)).free // (1024 * 1024),
         "clock_offset_s": clock_offset_s,
         "queued": int(queued or 0),
     }
 
 
-class InboxChore:
-    """The daemon's poll of the district's bulletins: every few seconds, one log line per change of state."""
+class InboxChore(DistrictChore):
+    """The daemon's poll of the district's bulletins: every few seconds, a log line per bulletin taken in."""
+
+    failing = "Chưa nhận được bản tin của huyện: %s"
 
     def __init__(
         self,
@@ -472,29 +475,13 @@ class InboxChore:
         parts: InboxParts,
         now: Callable[[], datetime],
     ) -> None:
+        super().__init__()
         self._args = (sessions, station_code, port, parts)
         self._now = now
-        self._failing: str | None = None
-        self._busy = threading.Lock()
 
-    def __call__(self) -> None:
-        """One poll (skipped while one runs); a failure is logged once until it clears."""
-        if not self._busy.acquire(blocking=False):
-            return
-        try:
-            self._poll()
-        finally:
-            self._busy.release()
-
-    def _poll(self) -> None:
-        try:
-            deliveries = take_incoming(*self._args, now=self._now())
-        except BroadcasterError as exc:
-            if exc.message != self._failing:
-                log.warning("Chưa nhận được bản tin của huyện: %s", exc.one_line())
-            self._failing = exc.message
-            return
-        self._failing = None
+    def run(self) -> None:
+        """Take in what the district sent and log what became of each."""
+        deliveries = take_incoming(*self._args, now=self._now())
         for d in deliveries:
             log.info(
                 "Bản tin số %d của huyện: %s%s",

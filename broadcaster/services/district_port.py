@@ -8,6 +8,8 @@ report of what it did with each.
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,6 +17,8 @@ from typing import Any, Protocol
 
 from broadcaster import airlog
 from broadcaster.errors import BroadcasterError
+
+log = logging.getLogger("broadcaster.daemon")
 
 
 class DistrictUnreachable(BroadcasterError):
@@ -106,3 +110,37 @@ class DistrictPort(Protocol):
     def report(self, station_code: str, deliveries: Sequence[Delivery]) -> None:
         """Tell the district what the station did with its bulletins."""
         ...
+
+
+class DistrictChore:
+    """A daemon chore that talks to the district: skipped while the last run still goes, and a failure
+    logged once (as `failing`, with the error's one line) until a run succeeds (`recovered`, if any)."""
+
+    failing = "Chưa liên lạc được với huyện: %s"
+    recovered: str | None = None
+
+    def __init__(self) -> None:
+        self._failing: str | None = None
+        self._busy = threading.Lock()
+
+    def __call__(self) -> None:
+        """One run; a BroadcasterError (the district unreachable, a refusal) waits for the next one."""
+        if not self._busy.acquire(blocking=False):
+            return
+        try:
+            try:
+                self.run()
+            except BroadcasterError as exc:
+                if exc.message != self._failing:
+                    log.warning(self.failing, exc.one_line())
+                self._failing = exc.message
+                return
+            if self._failing is not None and self.recovered:
+                log.info(self.recovered)
+            self._failing = None
+        finally:
+            self._busy.release()
+
+    def run(self) -> None:
+        """The chore's work (raises BroadcasterError when the district cannot be reached)."""
+        raise NotImplementedError

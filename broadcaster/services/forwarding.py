@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,8 +24,9 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import airlog
-from broadcaster.errors import BroadcasterError, InputError
+from broadcaster.errors import InputError
 from broadcaster.files import write_atomic
+from broadcaster.services.district_port import DistrictChore
 from broadcaster.services.district_port import DistrictHead as DistrictHead
 from broadcaster.services.district_port import DistrictPort as DistrictPort
 from broadcaster.services.district_port import DistrictUnreachable as DistrictUnreachable
@@ -160,8 +160,11 @@ def _station_id(session: Session, station_code: str) -> int:
     return find_station(session, station_code).id
 
 
-class ForwardChore:
-    """The daemon's background forwarding: a sync every few minutes, one log line per change of state."""
+class ForwardChore(DistrictChore):
+    """The daemon's background forwarding (and heartbeat): a sync every minute, one log line per change."""
+
+    failing = "Chưa gửi được nhật ký lên huyện: %s"
+    recovered = "Đã gửi lại được nhật ký lên huyện."
 
     def __init__(
         self,
@@ -173,34 +176,17 @@ class ForwardChore:
         *,
         beat: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
+        super().__init__()
         self._args = (sessions, station_code, port, witness)
         self._now = now
         self._beat = beat
-        self._failing: str | None = None
-        self._busy = threading.Lock()
 
-    def __call__(self) -> None:
-        """One sync (skipped while one runs); a failure is logged once until it clears."""
-        if not self._busy.acquire(blocking=False):
-            return
-        try:
-            self._sync()
-        finally:
-            self._busy.release()
-
-    def _sync(self) -> None:
-        try:
-            result = sync_up(*self._args, now=self._now())
-            if self._beat is not None:
-                self._args[2].heartbeat(self._args[1], self._beat())
-        except BroadcasterError as exc:
-            if exc.message != self._failing:
-                log.warning("Chưa gửi được nhật ký lên huyện: %s", exc.one_line())
-            self._failing = exc.message
-            return
-        if self._failing is not None:
-            log.info("Đã gửi lại được nhật ký lên huyện.")
-            self._failing = None
+    def run(self) -> None:
+        """Push what the district lacks, then the heartbeat."""
+        sessions, code, port, witness = self._args
+        result = sync_up(sessions, code, port, witness, now=self._now())
+        if self._beat is not None:
+            port.heartbeat(code, self._beat())
         if result.broken:
             log.error("Huyện phát hiện chuỗi nhật ký của đài không liền mạch: %s", result.reason)
         elif result.accepted:

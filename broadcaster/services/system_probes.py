@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from broadcaster.errors import BroadcasterError
+from broadcaster.files import existing_parent
 from broadcaster.services.probes import (
     ChainState,
     ClockState,
@@ -319,10 +320,7 @@ class SystemDisk:
 
     def inspect(self) -> DiskState:
         """shutil.disk_usage of the home (or its nearest existing parent) and the audio files' stats."""
-        where = self._home
-        while not where.exists() and where != where.parent:
-            where = where.parent
-        usage = shutil.disk_usage(where)
+        usage = shutil.disk_usage(existing_parent(self._home))
         files: list[FileStat] = []
         for folder in AUDIO_FOLDERS:
             root = self._home / folder
