@@ -195,6 +195,16 @@ DISPATCH_STATES: Mapping[str, str] = {
     "refused": "phường không nhận được",
 }
 
+# How a ward × campaign cell of the district's table stands this period (district_console.TONES).
+COMPLIANCE_TONES: Mapping[str, str] = {
+    "ok": "đạt",
+    "pending": "đúng tiến độ",
+    "risk": "có nguy cơ không đạt",
+    "bad": "không đạt",
+    "plain": "không có chỉ tiêu",
+    "none": "không diễn ra kỳ này",
+}
+
 # Who acts at a station for its district (the audit trail's and the as-run log's name for it).
 DISTRICT_ACTOR_NAME = "Máy chủ huyện"
 
@@ -355,6 +365,11 @@ def daemon_state(code: str, *, capital: bool = False) -> str:
 def dispatch_state(code: str, *, capital: bool = False) -> str:
     """A district bulletin's state at one ward ("sent", "queued" ...) → its label."""
     return _lookup(DISPATCH_STATES, code, capital)
+
+
+def compliance_tone(code: str, *, capital: bool = False) -> str:
+    """A district table cell's standing ("ok", "risk" ...) → its label."""
+    return _lookup(COMPLIANCE_TONES, code, capital)
 
 
 def alert_kind(code: str, *, capital: bool = False) -> str:

@@ -9,17 +9,20 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from broadcaster import airlog
 from broadcaster.app import App, build_app
 from broadcaster.config import load_config
+from broadcaster.domain import AsRunEntry, Outcome, Trigger
 from broadcaster.schedules import load_schedule
 from broadcaster.services import forwarding, users, web_auth
-from broadcaster.services.stations import import_schedule
+from broadcaster.services.district_http import HttpDistrict
+from broadcaster.services.stations import find_station, import_schedule
 from broadcaster.web.server import create_web
 
 T0 = datetime(2026, 3, 2, 23, 0, tzinfo=UTC)
@@ -179,3 +182,28 @@ def ward(
     forwarding.save_link(home, district.url, district.tokens["thu"])
     yield app
     app.engine.dispose()
+
+
+def air(app: App, count: int, first: int = 0) -> None:
+    """`count` completed airings logged through the application (each commit signs the head)."""
+    for n in range(first, first + count):
+        with app.tx() as s:
+            station = find_station(s, "thu")
+            start = T0 + timedelta(hours=n)
+            entry = AsRunEntry(
+                Outcome.COMPLETED,
+                Trigger.SCHEDULE,
+                planned_start=start,
+                actual_start=start + timedelta(milliseconds=12),
+                actual_end=start + timedelta(seconds=60),
+                played_ms=60_000,
+                clip_ms=60_000,
+                campaign_code="ma-tuy-2026",
+                title=f"Bản tin số {n + 1}",
+            )
+            airlog.append(s, station.id, entry, recorded_by="daemon", now=start + timedelta(seconds=61))
+
+
+def sync(app: App, district: District, batch: int = 500) -> forwarding.SyncResult:
+    port = HttpDistrict(district.url, district.tokens["thu"], timeout_s=5)
+    return forwarding.sync_up(app.sessions, "thu", port, app.witness, now=app.clock.now(), batch=batch)

@@ -43,6 +43,7 @@ from broadcaster.services.district_port import (
     Incoming,
 )
 from broadcaster.services.plan_tools import PlanTools
+from broadcaster.services.reporting import due_items
 from broadcaster.services.stations import find_station, station_domain
 from broadcaster.store.db import transaction
 from broadcaster.store.models import (
@@ -452,9 +453,11 @@ def station_beat(
             AiringRow.planned_start < now + timedelta(hours=24),
         )
     )
+    at_risk = sorted({item.campaign_code for item in due_items(session, station, now=now) if item.at_risk})
     return {
         "daemon": daemon.state,
         "alerts": alerts,
+        "at_risk": at_risk,
         "last_aired_at": last.isoformat() if last else None,
         "disk_free_mb": shutil.disk_usage(existing_parent(home)).free // (1024 * 1024),
         "clock_offset_s": clock_offset_s,

@@ -85,7 +85,16 @@ def touch(session: Session, station: StationRow, now: datetime) -> ForwardStateR
 
 
 # The heartbeat fields kept (anything else a station sends is dropped), and the longest text kept.
-BEAT_FIELDS = ("daemon", "alerts", "last_aired_at", "disk_free_mb", "clock_offset_s", "version", "queued")
+BEAT_FIELDS = (
+    "daemon",
+    "alerts",
+    "at_risk",
+    "last_aired_at",
+    "disk_free_mb",
+    "clock_offset_s",
+    "version",
+    "queued",
+)
 BEAT_TEXT = 500
 
 
@@ -244,6 +253,7 @@ class WardView:
     last_aired_at: datetime | None
     heartbeat: dict[str, Any] | None = None
     heartbeat_at: datetime | None = None
+    timezone: str = "Asia/Ho_Chi_Minh"
 
     @property
     def alerts(self) -> list[str]:
@@ -280,6 +290,7 @@ def wards_overview(session: Session, *, actor: str | None, now: datetime) -> lis
                 last_aired.get(station.id),
                 state.heartbeat if state else None,
                 state.heartbeat_at if state else None,
+                station.timezone,
             )
         )
     return out

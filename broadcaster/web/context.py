@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -205,16 +206,30 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/nhat-ky", "Nhật ký phát sóng", ()),
     ("/bao-cao", "Báo cáo", ()),
     ("/quan-tri", "Quản trị", ("admin", "inspector")),  # the inspector reads people and settings
+    ("/huyen", "Các phường", ("leader", "admin", "inspector")),  # a district server only
 )
+# Menu items a station's own console does not show (it serves one ward).
+DISTRICT_ONLY = {"/huyen"}
+# Menu items of one station's work: a district server that serves no station of its own hides them.
+STATION_ONLY = {"/", "/ban-tin", "/duyet", "/lich-phat", "/khan-cap", "/nhat-ky", "/bao-cao"}
+# How long a console that serves one station waits before it looks again for more (a new district).
+DISTRICT_RECHECK_S = 60.0
 
 
-def nav_for(user: UserRow | None, path: str) -> list[dict[str, Any]]:
-    """The menu items this user sees, the current one marked."""
+def nav_for(
+    user: UserRow | None, path: str, *, district: bool = False, station: bool = True
+) -> list[dict[str, Any]]:
+    """The menu items this user sees, the current one marked.
+
+    `district`: this console is a district server; `station`: it also serves a station of its own.
+    """
     if user is None:
         return []
     items = []
     for href, text, roles in NAV:
         if roles and user.role not in roles:
+            continue
+        if (href in DISTRICT_ONLY and not district) or (href in STATION_ONLY and not station):
             continue
         current = path == href if href == "/" else path == href or path.startswith(href + "/")
         items.append({"href": href, "text": text, "current": current})
@@ -231,7 +246,7 @@ def render(
     values = {
         "request": request,
         "user": user,
-        "nav": nav_for(user, request.url.path),
+        "nav": _nav(web, user, request.url.path),
         "csrf": csrf_token(request),
         "flash": _take_flash(request),
         "station_name": _station_name(web),
@@ -241,6 +256,37 @@ def render(
     if values["flash"]:
         response.delete_cookie(FLASH_COOKIE)
     return finish(request, response)
+
+
+def _nav(web: Web, user: UserRow | None, path: str) -> list[dict[str, Any]]:
+    if user is None:
+        return []
+    district = serves_district(web)
+    return nav_for(user, path, district=district, station=not district or bool(web.settings.station))
+
+
+def district_only(web: Web) -> bool:
+    """A district server that serves no station of its own: its console is the district's pages."""
+    return not web.settings.station and serves_district(web)
+
+
+def serves_district(web: Web) -> bool:
+    """Whether this console is a district server: its database holds more than one station.
+
+    Once true it stays true; a station's own console looks again at most once a minute.
+    """
+    known: tuple[bool, float] | None = getattr(web, "_district_cache", None)
+    clock = time.monotonic()
+    if known is not None and (known[0] or clock - known[1] < DISTRICT_RECHECK_S):
+        return known[0]
+    from sqlalchemy import func, select
+
+    from broadcaster.store.models import StationRow
+
+    with web.tx() as s:
+        many = (s.scalar(select(func.count(StationRow.id))) or 0) > 1
+    web._district_cache = (many, clock)  # type: ignore[attr-defined]
+    return many
 
 
 def _station_name(web: Web) -> str:
@@ -294,6 +340,8 @@ def _environment(web: Web) -> Environment:
         minutes, secs = divmod(total, 60)
         return f"{minutes} phút {secs:02d} giây" if minutes else f"{secs} giây"
 
-    env.filters.update(local=local, duration=duration)
+    from broadcaster.reports.printable import vn_number
+
+    env.filters.update(local=local, duration=duration, vn=vn_number)
     env.globals.update(labels=labels)
     return env

@@ -9,6 +9,7 @@ from broadcaster.web.pages import (
     approval,
     asrun,
     bulletins,
+    district,
     emergency,
     overview,
     reports,
@@ -16,4 +17,16 @@ from broadcaster.web.pages import (
 )
 
 # Every page module, in menu order; a new area is added here (tests walk this list).
-PAGE_MODULES = (account, overview, bulletins, approval, schedule, emergency, asrun, reports, admin, api)
+PAGE_MODULES = (
+    account,
+    overview,
+    bulletins,
+    approval,
+    schedule,
+    emergency,
+    asrun,
+    reports,
+    admin,
+    district,
+    api,
+)

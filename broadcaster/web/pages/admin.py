@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from broadcaster.domain import Role
 from broadcaster.errors import InputError, InvalidStateError
-from broadcaster.services import admin, district_intake, doctor, station_settings, web_auth
+from broadcaster.services import admin, doctor, station_settings, web_auth
 from broadcaster.services.station_settings import SettingsInvalid
 from broadcaster.web.context import SESSION_COOKIE, redirect, render, require_user, web_of
 
@@ -405,17 +405,3 @@ def self_check_page(request: Request) -> Response:
             s, user.name, app.doctor_probes(), app.doctor_settings(), now=web.now()
         )
     return render(request, "admin/self_check.html", {"result": result, "tab": "doctor"})
-
-
-# --- the district: every ward's forwarded log -------------------------------------------------------
-
-
-@router.get("/cac-phuong")
-def wards_page(request: Request) -> Response:
-    """Each ward's as-run log as forwarded here: rows held, last contact, a chain flagged as broken."""
-    user = require_user(request)
-    web = web_of(request)
-    with web.tx() as s:
-        wards = district_intake.wards_overview(s, actor=user.name, now=web.now())
-        table = district_intake.compliance_table(s, actor=user.name, now=web.now())
-    return render(request, "admin/wards.html", {"wards": wards, "table": table, "tab": "wards"})

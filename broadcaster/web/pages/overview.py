@@ -12,7 +12,7 @@ from broadcaster.errors import InputError, InvalidStateError
 from broadcaster.services import chain, overview
 from broadcaster.services.dashboard_memory import DashboardMemory
 from broadcaster.store.models import UserRow
-from broadcaster.web.context import Web, redirect, render, require_user, web_of
+from broadcaster.web.context import Web, district_only, redirect, render, require_user, web_of
 from broadcaster.web.pages.schedule import say
 
 router = APIRouter()
@@ -45,8 +45,11 @@ def _dashboard(
 
 @router.get("/", include_in_schema=False)
 def dashboard(request: Request) -> Response:
-    """The dashboard every signed-in user sees first."""
-    return _dashboard(request, require_user(request))
+    """The dashboard every signed-in user sees first (at a district server: the wards)."""
+    user = require_user(request)
+    if district_only(web_of(request)):
+        return redirect("/huyen")
+    return _dashboard(request, user)
 
 
 @router.post("/nhat-ky/ky-moc", include_in_schema=False)

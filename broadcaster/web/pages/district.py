@@ -1,0 +1,145 @@
+"""Các phường (the district server's console): every ward's state and this month's compliance, one
+ward's drill-down, and sending a bulletin to chosen wards at a chosen level.
+
+District leaders and inspectors read; only a district leader sends (services.district_dispatch checks).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from broadcaster import labels
+from broadcaster.domain import Priority
+from broadcaster.errors import InputError
+from broadcaster.services import district_console, district_dispatch, media
+from broadcaster.services.stations import campaigns_of
+from broadcaster.store.models import StationRow
+from broadcaster.web.context import Web, redirect, render, require_user, web_of
+from broadcaster.web.pages.schedule import say
+
+router = APIRouter(prefix="/huyen", include_in_schema=False)
+LEVELS = [p.value for p in Priority]
+
+
+@router.get("")
+def board_page(request: Request) -> Response:
+    """Every ward: contact, alerts, its chain; this month's compliance by campaign, colour-coded; at risk."""
+    user = require_user(request)
+    web = web_of(request)
+    with web.tx() as s:
+        board = district_console.board(s, actor=user.name, now=web.now())
+    return render(request, "district/board.html", {"board": board, "today": web.now()})
+
+
+def _day(raw: str) -> date | None:
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InputError(f"Ngày «{raw}» không hợp lệ.", "Chọn ngày trong lịch.", field="ngay") from None
+
+
+@router.get("/phuong/{code}")
+def ward_page(request: Request, code: str, ngay: str = "") -> Response:
+    """One ward: its state and heartbeat, its monthly reports from its forwarded log, the log, the sends."""
+    user = require_user(request)
+    web = web_of(request)
+    errors: dict[str, str] = {}
+    try:
+        day = _day(ngay)
+    except InputError as exc:
+        errors["ngay"], day = say(exc), None
+    with web.tx() as s:
+        detail = district_console.ward_detail(s, code, actor=user.name, now=web.now(), day=day)
+    context = {"d": detail, "errors": errors, "typed_day": ngay}
+    return render(request, "district/ward.html", context, status=400 if errors else 200)
+
+
+def _choices(web: Web) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The wards (code, name) and the campaigns (code, title) the form offers."""
+    from sqlalchemy import select
+
+    with web.tx() as s:
+        stations = list(s.scalars(select(StationRow).order_by(StationRow.code)))
+        campaigns: dict[str, str] = {}
+        for _, c in campaigns_of(s, [st.id for st in stations]):
+            campaigns.setdefault(c.code, c.title)
+    return [(st.code, st.name) for st in stations], sorted(campaigns.items())
+
+
+def _send_page(
+    request: Request, *, form: dict[str, Any] | None = None, errors: dict[str, str] | None = None
+) -> Response:
+    user = require_user(request)
+    web = web_of(request)
+    with web.tx() as s:
+        sent = district_dispatch.recent_dispatches(s, actor=user.name)
+    wards, campaigns = _choices(web)
+    typed = form or {"level": Priority.NORMAL.value, "wards": [], "valid_minutes": ""}
+    context = {
+        "sent": sent,
+        "wards": wards,
+        "campaigns": campaigns,
+        "levels": LEVELS,
+        "form": typed,
+        "errors": errors or {},
+        "minutes": district_dispatch.EMERGENCY_MINUTES,
+        "minutes_range": district_dispatch.EMERGENCY_MINUTES_RANGE,
+        "may_send": user.role in ("leader", "admin"),
+    }
+    return render(request, "district/send.html", context, status=400 if errors else 200)
+
+
+@router.get("/ban-tin")
+def send_page(request: Request) -> Response:
+    """The send form (district leader) and what was sent, with each ward's state."""
+    return _send_page(request)
+
+
+@router.post("/ban-tin")
+def send(
+    request: Request,
+    title: Annotated[str, Form()] = "",
+    text: Annotated[str, Form()] = "",
+    level: Annotated[str, Form()] = "",
+    campaign: Annotated[str, Form()] = "",
+    wards: Annotated[list[str] | None, Form()] = None,
+    valid_minutes: Annotated[str, Form()] = "",
+    all_wards: Annotated[str, Form()] = "",
+) -> Response:
+    """Send a bulletin, approved by the district leader who sends it, to the chosen wards at its level."""
+    user = require_user(request)
+    web = web_of(request)
+    app = web.app
+    chosen = tuple(code for code, _ in _choices(web)[0]) if all_wards else tuple(wards or ())
+    draft = district_dispatch.DispatchDraft(title, text, level, campaign, chosen, valid_minutes)
+    try:
+        with web.tx() as s:
+            row = district_dispatch.send_dispatch(
+                s,
+                draft,
+                actor=user.name,
+                speak=app.speak,
+                render=lambda spoken: media.render_spoken(spoken, app.renderer, app.media_settings()),
+                now=web.now(),
+            )
+            level_label, count = labels.priority(row.level), len(row.targets)
+    except InputError as exc:
+        form = {
+            "title": title,
+            "text": text,
+            "level": level,
+            "campaign": campaign,
+            "wards": list(chosen),
+            "valid_minutes": valid_minutes,
+            "all_wards": all_wards,
+        }
+        key = exc.field or "form"
+        return _send_page(request, form=form, errors={key: say(exc)})
+    done = f"Đã gửi bản tin mức {level_label} tới {count} phường. Các phường nhận trong vài giây."
+    return redirect("/huyen/ban-tin", done)
