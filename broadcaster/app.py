@@ -302,7 +302,7 @@ class App:
                 self.clock.now,
                 beat=lambda: self.station_beat(code),
             )
-            parts = InboxParts(self.config.media_dir, self, self.wake_daemon)
+            parts = InboxParts(self.config.media_dir, self, self.wake_daemon, self.speak)
             chores.append((self.config.district.sync_s, chore))
             chores.append(
                 (

@@ -205,6 +205,57 @@ COMPLIANCE_TONES: Mapping[str, str] = {
     "none": "không diễn ra kỳ này",
 }
 
+# What an audit event records (the district reads its wards' events by these).
+AUDIT_ACTIONS: Mapping[str, str] = {
+    "airing.move": "chuyển lượt phát",
+    "airing.queue": "xếp bản tin vào buổi phát",
+    "airing.resume": "xếp lại lượt phát bị cắt",
+    "airing.unqueue": "rút bản tin khỏi buổi phát",
+    "airing.withdraw": "rút lượt phát",
+    "api.request": "gọi API",
+    "api_token.create": "cấp mã truy cập API",
+    "api_token.revoke": "thu hồi mã truy cập API",
+    "as_run.correct": "đính chính nhật ký phát sóng",
+    "as_run.sign_head": "ký xác nhận nhật ký phát sóng",
+    "bulletin.add": "viết bản tin",
+    "bulletin.approve": "duyệt bản tin",
+    "bulletin.details": "sửa thông tin bản tin",
+    "bulletin.edit": "sửa bản tin",
+    "bulletin.reject": "trả lại bản tin",
+    "bulletin.retire": "ngừng dùng bản tin",
+    "bulletin.submit": "gửi duyệt bản tin",
+    "dispatch.receive": "nhận bản tin của huyện",
+    "dispatch.send": "gửi bản tin xuống phường",
+    "district.intake": "huyện nhận nhật ký",
+    "exception.add": "thêm ngày nghỉ, buổi phát thêm",
+    "exception.remove": "bỏ ngày nghỉ, buổi phát thêm",
+    "schedule.change": "huyện thay đổi lịch phát",
+    "schedule.import": "nhập tệp lịch",
+    "settings.campaign.edit": "sửa chiến dịch",
+    "settings.session.add": "thêm buổi phát",
+    "settings.session.edit": "sửa buổi phát",
+    "settings.session.remove": "bỏ buổi phát",
+    "settings.station.edit": "sửa thông tin đài",
+    "user.add": "thêm người dùng",
+    "user.password": "đặt mật khẩu",
+    "user.role": "đổi vai trò",
+    "web.sign_in": "đăng nhập",
+    "web.sign_in_failed": "đăng nhập sai",
+    "web.sign_out": "đăng xuất",
+}
+
+# What an audit event is about.
+AUDIT_OBJECTS: Mapping[str, str] = {
+    "airing": "lượt phát",
+    "api_token": "mã truy cập",
+    "as_run": "dòng nhật ký",
+    "bulletin": "bản tin",
+    "dispatch": "bản tin của huyện",
+    "exception": "ngày nghỉ, buổi phát thêm",
+    "station": "đài",
+    "user": "người dùng",
+}
+
 # Who acts at a station for its district (the audit trail's and the as-run log's name for it).
 DISTRICT_ACTOR_NAME = "Máy chủ huyện"
 
@@ -365,6 +416,16 @@ def daemon_state(code: str, *, capital: bool = False) -> str:
 def dispatch_state(code: str, *, capital: bool = False) -> str:
     """A district bulletin's state at one ward ("sent", "queued" ...) → its label."""
     return _lookup(DISPATCH_STATES, code, capital)
+
+
+def audit_action(code: str, *, capital: bool = False) -> str:
+    """An audit event's action ("bulletin.approve" ...) → what it records."""
+    return _lookup(AUDIT_ACTIONS, code, capital)
+
+
+def audit_object(code: str, *, capital: bool = False) -> str:
+    """What an audit event is about ("bulletin", "airing" ...) → its label."""
+    return _lookup(AUDIT_OBJECTS, code, capital)
 
 
 def compliance_tone(code: str, *, capital: bool = False) -> str:

@@ -79,13 +79,19 @@ def sync(state: State) -> None:
     held = f"{result.rows} / {result.local_rows}"
     click.echo(f"Đã gửi {result.accepted} dòng mới lên huyện; huyện có {held} dòng nhật ký.")
     district.heartbeat(code, app.station_beat(code))
-    parts = district_inbox.InboxParts(app.config.media_dir, app, app.wake_daemon)
+    events = forwarding.sync_audit(app.sessions, code, district)
+    click.echo(f"Đã gửi {events.sent} thao tác mới vào nhật ký thao tác ở huyện.")
+    parts = district_inbox.InboxParts(app.config.media_dir, app, app.wake_daemon, app.speak)
     taken = district_inbox.take_incoming(app.sessions, code, district, parts, now=app.clock.now())
     for d in taken:
         note = f" ({d.note})" if d.note else ""
         click.echo(f"Bản tin số {d.dispatch_id} của huyện: {labels.dispatch_state(d.state)}{note}.")
     if not taken:
         click.echo("Không có bản tin mới của huyện.")
+    for r in district_inbox.take_changes(app.sessions, code, district, parts, now=app.clock.now()):
+        done = "đã áp dụng" if r.state == "applied" else "không áp dụng được"
+        note = f" ({r.note})" if r.note else ""
+        click.echo(f"Thay đổi lịch phát số {r.change_id} của huyện: {done}{note}.")
 
 
 COMMANDS = [station, sync]

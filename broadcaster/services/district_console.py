@@ -24,11 +24,14 @@ from broadcaster.reports.periods import PeriodKind
 from broadcaster.reports.series import DaySeries, report_from_series
 from broadcaster.services import district_dispatch, district_intake
 from broadcaster.services.day_totals import day_series
+from broadcaster.services.district_audit import WardEvent, ward_events
+from broadcaster.services.district_changes import ChangeView, recent_changes
 from broadcaster.services.district_dispatch import DispatchView
 from broadcaster.services.district_intake import WardCompliance, WardView
+from broadcaster.services.station_settings import WEEKDAY_CODES
 from broadcaster.services.stations import campaigns_of
 from broadcaster.services.users import require_role
-from broadcaster.store.models import ForwardedAsRunRow, StationRow
+from broadcaster.store.models import ForwardedAsRunRow, SessionRow, StationRow
 
 # A cell's standing: met, on course, at risk (its pace falls short, or its ward says so), not met,
 # no target, or the campaign does not run this period.
@@ -158,14 +161,29 @@ class LogLine:
 
 
 @dataclass(frozen=True)
+class SessionLine:
+    """One of the ward's recurring sessions as the district's copy of its schedule holds it."""
+
+    code: str
+    name: str
+    weekdays: list[str]
+    start: str
+    max_minutes: int | float
+
+
+@dataclass(frozen=True)
 class WardDetail:
-    """One ward's drill-down: its state, its monthly reports, its latest log rows, the district's sends."""
+    """One ward's drill-down: its state, its monthly reports, its latest log rows, the district's sends,
+    its sessions with the changes the district sent, and its audit events."""
 
     ward: WardView
     reports: list[ComplianceReport]
     log: list[LogLine]
     log_day: date | None
     dispatches: list[DispatchView]
+    sessions: list[SessionLine] = field(default_factory=list)
+    changes: list[ChangeView] = field(default_factory=list)
+    events: list[WardEvent] = field(default_factory=list)
 
 
 def ward_detail(
@@ -219,4 +237,25 @@ def ward_detail(
         for d in district_dispatch.recent_dispatches(session, actor=actor)
         if any(t.station_code == code for t in d.targets)
     ]
-    return WardDetail(views[code], reports, log, day, sent)
+    sessions = [
+        SessionLine(
+            r.code,
+            r.name,
+            [WEEKDAY_CODES[int(d)] for d in r.weekdays.split(",") if d],
+            r.start_time,
+            r.max_seconds // 60 if r.max_seconds % 60 == 0 else round(r.max_seconds / 60, 2),
+        )
+        for r in session.scalars(
+            select(SessionRow).where(SessionRow.station_id == station.id).order_by(SessionRow.start_time)
+        )
+    ]
+    return WardDetail(
+        views[code],
+        reports,
+        log,
+        day,
+        sent,
+        sessions,
+        recent_changes(session, station),
+        ward_events(session, station, actor=actor),
+    )

@@ -14,11 +14,14 @@ import requests
 
 from broadcaster import airlog
 from broadcaster.services.district_port import (
+    AuditEvent,
     CampaignNote,
+    ChangeReport,
     Delivery,
     DistrictHead,
     DistrictUnreachable,
     Incoming,
+    ScheduleChange,
 )
 
 TIMEOUT_S = 20.0
@@ -80,6 +83,44 @@ class HttpDistrict:
             for d in deliveries
         ]
         self._json("POST", "/api/district/inbox/report", json={"station": station_code, "deliveries": items})
+
+    def audit_head(self, station_code: str) -> int:
+        """The highest audit event id the district holds for this station."""
+        return self._held(self._json("GET", "/api/district/audit", params={"station": station_code}))
+
+    def push_audit(self, station_code: str, events: Sequence[AuditEvent]) -> int:
+        """Send audit events; the highest id the district holds after them."""
+        items = [{**asdict(e), "at": e.at.isoformat()} for e in events]
+        body = {"station": station_code, "events": items}
+        return self._held(self._json("POST", "/api/district/audit", json=body))
+
+    def changes(self, station_code: str) -> list[ScheduleChange]:
+        """The district's schedule changes for this station not yet reported on."""
+        data = self._json("GET", "/api/district/changes", params={"station": station_code})
+        try:
+            return [
+                ScheduleChange(
+                    int(c["id"]),
+                    str(c["session_code"]),
+                    dict(c["values"]),
+                    str(c["created_by"]),
+                    datetime.fromisoformat(str(c["created_at"])),
+                )
+                for c in data["items"]
+            ]
+        except (KeyError, TypeError, ValueError):
+            raise self._malformed() from None
+
+    def report_changes(self, station_code: str, reports: Sequence[ChangeReport]) -> None:
+        """What the station did with each schedule change."""
+        body = {"station": station_code, "reports": [asdict(r) for r in reports]}
+        self._json("POST", "/api/district/changes/report", json=body)
+
+    def _held(self, data: Any) -> int:
+        try:
+            return int(data["held"])
+        except (KeyError, TypeError, ValueError):
+            raise self._malformed() from None
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         answer = self._request(method, path, **kwargs)

@@ -32,15 +32,17 @@ from broadcaster import airlog, labels, planning
 from broadcaster.domain import AsRunEntry, Outcome, Priority, Role, Trigger
 from broadcaster.errors import BroadcasterError
 from broadcaster.files import existing_parent, file_sha256, write_atomic
-from broadcaster.services import audit, emergency, queue
+from broadcaster.services import audit, emergency, queue, station_settings
 from broadcaster.services.bulletins import spoken_hash
 from broadcaster.services.daemon_status import daemon_view
 from broadcaster.services.district_port import (
+    ChangeReport,
     Delivery,
     DistrictChore,
     DistrictPort,
     DistrictUnreachable,
     Incoming,
+    ScheduleChange,
 )
 from broadcaster.services.plan_tools import PlanTools
 from broadcaster.services.reporting import due_items
@@ -51,6 +53,7 @@ from broadcaster.store.models import (
     AsRunRow,
     BulletinRow,
     CampaignRow,
+    ReceivedChangeRow,
     ReceivedDispatchRow,
     RenderRow,
     RevisionRow,
@@ -76,6 +79,7 @@ class InboxParts:
     media_dir: Path
     tools: PlanTools
     wake: Callable[[], object] | None = None
+    speak: Callable[[str], str] | None = None  # the station's text normaliser (schedule changes)
 
 
 def district_actor(session: Session, now: datetime) -> str:
@@ -416,6 +420,95 @@ def take_incoming(
     return deliveries
 
 
+def _apply_change(
+    sessions: sessionmaker[Session],
+    station_code: str,
+    change: ScheduleChange,
+    parts: InboxParts,
+    now: datetime,
+) -> ChangeReport:
+    """One district schedule change applied through the station's own settings path, taken in once."""
+    with transaction(sessions) as session:
+        station = find_station(session, station_code)
+        seen = session.scalar(
+            select(ReceivedChangeRow).where(
+                ReceivedChangeRow.station_id == station.id, ReceivedChangeRow.district_id == change.id
+            )
+        )
+        if seen is not None:  # taken in before, the report lost: the same answer again
+            return ChangeReport(change.id, seen.state, seen.note)
+    try:
+        with transaction(sessions) as session:
+            station = find_station(session, station_code)
+            actor = district_actor(session, now)
+            done = station_settings.apply_session(
+                session,
+                station,
+                change.session_code,
+                change.values,
+                actor=actor,
+                now=now,
+                speak=parts.speak or (lambda text: text),
+            )
+            report = ChangeReport(change.id, "applied", done.note)
+            _received_change(session, station, change, report, now)
+    except BroadcasterError as exc:
+        report = ChangeReport(change.id, "refused", exc.message)
+        with transaction(sessions) as session:
+            _received_change(session, find_station(session, station_code), change, report, now)
+    return report
+
+
+def _received_change(
+    session: Session, station: StationRow, change: ScheduleChange, report: ChangeReport, now: datetime
+) -> None:
+    session.add(
+        ReceivedChangeRow(
+            station_id=station.id,
+            district_id=change.id,
+            state=report.state,
+            note=report.note,
+            received_at=now,
+        )
+    )
+    audit.record(
+        session,
+        actor=DISTRICT_ACTOR,
+        action="schedule.change",
+        object_type="station",
+        object_id=station.code,
+        now=now,
+        change=change.id,
+        session_code=change.session_code,
+        state=report.state,
+        by=change.created_by,
+    )
+
+
+def take_changes(
+    sessions: sessionmaker[Session],
+    station_code: str,
+    port: DistrictPort,
+    parts: InboxParts,
+    *,
+    now: datetime,
+) -> list[ChangeReport]:
+    """Apply every schedule change the district made for this station and report each (oldest first)."""
+    reports = [_apply_change(sessions, station_code, c, parts, now) for c in port.changes(station_code)]
+    if reports:
+        port.report_changes(station_code, reports)
+        with transaction(sessions) as session:
+            station = find_station(session, station_code)
+            for row in session.scalars(
+                select(ReceivedChangeRow).where(
+                    ReceivedChangeRow.station_id == station.id,
+                    ReceivedChangeRow.district_id.in_([r.change_id for r in reports]),
+                )
+            ):
+                row.reported_at = now
+    return reports
+
+
 # The outcomes a heartbeat counts as alerts (the day's rows that went wrong).
 ALERT_OUTCOMES = (Outcome.FAILED.value, Outcome.MISSED.value, Outcome.INTERRUPTED.value)
 
@@ -485,6 +578,14 @@ class InboxChore(DistrictChore):
     def run(self) -> None:
         """Take in what the district sent and log what became of each."""
         deliveries = take_incoming(*self._args, now=self._now())
+        for r in take_changes(*self._args, now=self._now()):
+            state = "đã áp dụng" if r.state == "applied" else "không áp dụng được"
+            log.info(
+                "Thay đổi lịch phát số %d của huyện: %s%s",
+                r.change_id,
+                state,
+                f" ({r.note})" if r.note else "",
+            )
         for d in deliveries:
             log.info(
                 "Bản tin số %d của huyện: %s%s",

@@ -1,9 +1,10 @@
 """The district server as a station sees it: what goes up and comes down, independent of the transport.
 
 `DistrictPort` is implemented over HTTP(S) by `district_http.HttpDistrict` (a fake implements it in
-tests). Up: the station's as-run chain (`forwarding.sync_up`) and its heartbeat. Down: the bulletins
-the district sent it (`district_inbox.take_incoming`), their audio by content hash, and the station's
-report of what it did with each.
+tests). Up: the station's as-run chain (`forwarding.sync_up`), its audit events
+(`forwarding.sync_audit`) and its heartbeat. Down: the bulletins the district sent it
+(`district_inbox.take_incoming`), their audio by content hash, the schedule changes the district made
+for it (`district_inbox.take_changes`), and the station's report of what it did with each.
 """
 
 from __future__ import annotations
@@ -80,6 +81,39 @@ class Delivery:
     planned_start: datetime | None = None
 
 
+@dataclass(frozen=True)
+class AuditEvent:
+    """One audit event as the station forwards it: its own id (the stable key), when, who, what."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScheduleChange:
+    """A change the district made to one of the station's recurring sessions (days, start, length)."""
+
+    id: int
+    session_code: str
+    values: dict[str, Any]
+    created_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ChangeReport:
+    """What the station did with one schedule change: applied, or refused with the reason."""
+
+    change_id: int
+    state: str  # applied | refused
+    note: str = ""
+
+
 class DistrictPort(Protocol):
     """The district server as the station sees it."""
 
@@ -109,6 +143,22 @@ class DistrictPort(Protocol):
 
     def report(self, station_code: str, deliveries: Sequence[Delivery]) -> None:
         """Tell the district what the station did with its bulletins."""
+        ...
+
+    def audit_head(self, station_code: str) -> int:
+        """The highest audit event id of this station that the district holds (0: none)."""
+        ...
+
+    def push_audit(self, station_code: str, events: Sequence[AuditEvent]) -> int:
+        """Send audit events (in id order); the district answers with the highest id it now holds."""
+        ...
+
+    def changes(self, station_code: str) -> list[ScheduleChange]:
+        """The schedule changes the district made for this station that it has not reported on yet."""
+        ...
+
+    def report_changes(self, station_code: str, reports: Sequence[ChangeReport]) -> None:
+        """Tell the district what the station did with its schedule changes."""
         ...
 
 

@@ -21,18 +21,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster import airlog
 from broadcaster.errors import InputError
 from broadcaster.files import write_atomic
-from broadcaster.services.district_port import DistrictChore
+from broadcaster.services.district_port import AuditEvent, DistrictChore
 from broadcaster.services.district_port import DistrictHead as DistrictHead
 from broadcaster.services.district_port import DistrictPort as DistrictPort
 from broadcaster.services.district_port import DistrictUnreachable as DistrictUnreachable
 from broadcaster.services.stations import find_station
 from broadcaster.store.db import transaction
-from broadcaster.store.models import StationRow
+from broadcaster.store.models import AuditRow, StationRow
 from broadcaster.witness import Witness
 
 log = logging.getLogger("broadcaster.daemon")
@@ -151,6 +152,50 @@ def sync_up(
     return SyncResult(sent, accepted, repeated, held.rows, local_rows, held.broken, held.reason)
 
 
+AUDIT_BATCH = 500
+
+
+@dataclass(frozen=True)
+class AuditSync:
+    """One push of audit events: how many the district did not hold, and the highest id it holds now."""
+
+    sent: int
+    held: int
+
+
+def sync_audit(
+    sessions: sessionmaker[Session], station_code: str, port: DistrictPort, *, batch: int = AUDIT_BATCH
+) -> AuditSync:
+    """Push every audit event after the highest one the district holds, in id order, batch by batch."""
+    held = port.audit_head(station_code)
+    with transaction(sessions) as session:
+        newest = session.scalar(select(func.max(AuditRow.id))) or 0
+    if held > newest:
+        raise InputError(
+            f"Huyện đã nhận nhật ký thao tác của đài đến số {held}, nhưng máy này chỉ có đến số {newest}: "
+            "cơ sở dữ liệu của đài không còn là cơ sở dữ liệu đã gửi lên huyện.",
+            "Không sửa gì thêm; báo ngay cho huyện và lãnh đạo phường.",
+        )
+    sent = 0
+    while True:
+        with transaction(sessions) as session:
+            rows = session.scalars(
+                select(AuditRow).where(AuditRow.id > held).order_by(AuditRow.id).limit(batch)
+            ).all()
+            events = [
+                AuditEvent(r.id, r.at, r.actor, r.action, r.object_type, r.object_id, dict(r.detail or {}))
+                for r in rows
+            ]
+        if not events:
+            break
+        answer = port.push_audit(station_code, events)
+        sent += sum(1 for e in events if e.id > held)
+        if answer <= held:
+            break
+        held = answer
+    return AuditSync(sent, held)
+
+
 def local_rows(session: Session, station: StationRow) -> int:
     """How many as-run rows this station's chain holds here."""
     return airlog.head_of(session, station.id)[0]
@@ -187,6 +232,7 @@ class ForwardChore(DistrictChore):
         result = sync_up(sessions, code, port, witness, now=self._now())
         if self._beat is not None:
             port.heartbeat(code, self._beat())
+        sync_audit(sessions, code, port)
         if result.broken:
             log.error("Huyện phát hiện chuỗi nhật ký của đài không liền mạch: %s", result.reason)
         elif result.accepted:

@@ -289,6 +289,21 @@ def save_session(
 ) -> Change:
     """Change one recurring session (or add it when `new`): days, start, longest length, valid dates."""
     station = _station(session, code, actor)
+    return apply_session(session, station, session_code, values, actor=actor, now=now, speak=speak, new=new)
+
+
+def apply_session(
+    session: Session,
+    station: StationRow,
+    session_code: str,
+    values: Mapping[str, Any],
+    *,
+    actor: str,
+    now: datetime,
+    speak: Speak,
+    new: bool = False,
+) -> Change:
+    """`save_session` once the caller has checked who may (a station's admin, or its district's change)."""
     _blank({"code": session_code, **values}, ("code", "start", "max_minutes"))
     doc = station_document(session, station)
     table = _session_table(session_code.strip(), values)
@@ -310,6 +325,20 @@ def save_session(
     )
     _audit(session, changed, actor, now, station, "session.add" if new else "session.edit", table)
     return Change(changed, "" if new else _airings_left(session, station, session_code, table["start"], now))
+
+
+def check_session(
+    session: Session, station: StationRow, session_code: str, values: Mapping[str, Any]
+) -> None:
+    """Refuse (`SettingsInvalid`, per field) a change to a session that `apply_session` would refuse."""
+    _blank({"code": session_code, **values}, ("code", "start", "max_minutes"))
+    doc = station_document(session, station)
+    index = _index(doc["session"], session_code, "buổi phát")
+    doc["session"][index] = _session_table(session_code.strip(), values)
+    try:
+        parse_schedule(document_toml(doc), SOURCE)
+    except ScheduleValidationError as exc:
+        raise SettingsInvalid(_field_errors(exc.details, f"session[{index + 1}]", SESSION_FIELDS)) from None
 
 
 def remove_session(

@@ -519,3 +519,58 @@ class ReceivedDispatchRow(Base):
     received_at: Mapped[datetime]
     reported_at: Mapped[datetime | None]
     __table_args__ = (UniqueConstraint("station_id", "district_id", name="uq_received_dispatch"),)
+
+
+class ForwardedAuditRow(Base):
+    """A station's audit event as forwarded to this district server, once (by the station's own id)."""
+
+    __tablename__ = "forwarded_audit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id", ondelete="CASCADE"))
+    station_event_id: Mapped[int]
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    received_at: Mapped[datetime]
+    __table_args__ = (
+        UniqueConstraint("station_id", "station_event_id", name="uq_forwarded_audit_event"),
+        Index("ix_forwarded_audit_station_at", "station_id", "at"),
+    )
+
+
+class ScheduleChangeRow(Base):
+    """At the district: a change to one ward's recurring session, sent down, and what the ward did with it."""
+
+    __tablename__ = "schedule_change"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id", ondelete="CASCADE"))
+    session_code: Mapped[str] = mapped_column(String(32))
+    # The session's new days, start, longest length (and name), as the station's settings take them.
+    values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # sent → applied (the ward's schedule now says so) | refused (`note` says why).
+    state: Mapped[str] = mapped_column(String(16), default="sent")
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    reported_at: Mapped[datetime | None]
+    __table_args__ = (
+        CheckConstraint("state IN ('sent','applied','refused')", name="state"),
+        Index("ix_schedule_change_station", "station_id", "state"),
+    )
+
+
+class ReceivedChangeRow(Base):
+    """At a station: a district schedule change taken in once (its district id), and its outcome."""
+
+    __tablename__ = "received_change"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id", ondelete="CASCADE"))
+    district_id: Mapped[int]
+    state: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime]
+    reported_at: Mapped[datetime | None]
+    __table_args__ = (UniqueConstraint("station_id", "district_id", name="uq_received_change"),)

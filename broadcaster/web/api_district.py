@@ -1,4 +1,5 @@
-"""The JSON API a station's daemon talks to at its district server: its log and heartbeat up, bulletins down.
+"""The JSON API a station's daemon talks to at its district server: its log, audit events and heartbeat up;
+bulletins and schedule changes down.
 
 Only a station's own token is accepted (services/district_intake.py checks it). Included under /api by
 broadcaster.web.api.
@@ -15,8 +16,8 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from broadcaster import airlog
-from broadcaster.services import district_dispatch, district_intake
-from broadcaster.services.district_port import Delivery
+from broadcaster.services import district_audit, district_changes, district_dispatch, district_intake
+from broadcaster.services.district_port import AuditEvent, ChangeReport, Delivery
 from broadcaster.web.api_auth import Caller
 from broadcaster.web.context import web_of
 
@@ -184,4 +185,102 @@ def report(request: Request, caller: Caller, body: ReportIn) -> Done:
     deliveries = [Delivery(d.dispatch_id, d.state, d.note, d.planned_start) for d in body.deliveries]
     with web.tx() as s:
         district_dispatch.report(s, caller, body.station, deliveries, now=web.now())
+    return Done()
+
+
+class Held(BaseModel):
+    """The highest audit event id of the station the district holds."""
+
+    held: int
+
+
+class AuditEventIn(BaseModel):
+    """One audit event as the station keeps it."""
+
+    id: int
+    at: datetime
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=64)
+    object_type: str = Field(max_length=32)
+    object_id: str = Field(default="", max_length=64)
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class AuditIn(BaseModel):
+    """A batch of the station's audit events, in id order."""
+
+    station: str
+    events: list[AuditEventIn] = Field(max_length=district_audit.MAX_AUDIT_BATCH)
+
+
+@router.get("/district/audit", summary="How far the district holds the station's audit events")
+def audit_head(
+    request: Request, caller: Caller, station: str = Query(description="the station's code")
+) -> Held:
+    """The station sends the events after this id."""
+    web = web_of(request)
+    with web.tx() as s:
+        return Held(held=district_audit.audit_head(s, caller, station))
+
+
+@router.post("/district/audit", summary="Push a station's audit events (its own token only)")
+def push_audit(request: Request, caller: Caller, body: AuditIn) -> Held:
+    """Kept once each by the station's own event id; a batch sent again adds nothing."""
+    web = web_of(request)
+    events = [
+        AuditEvent(e.id, e.at, e.actor, e.action, e.object_type, e.object_id, e.detail) for e in body.events
+    ]
+    with web.tx() as s:
+        return Held(held=district_audit.accept_audit(s, caller, body.station, events, now=web.now()))
+
+
+class ChangeOut(BaseModel):
+    """A change the district made to one of the station's sessions."""
+
+    id: int
+    session_code: str
+    values: dict[str, Any]
+    created_by: str
+    created_at: datetime
+
+
+class ChangesOut(BaseModel):
+    """The schedule changes sent to the station and not reported on yet."""
+
+    items: list[ChangeOut]
+
+
+@router.get("/district/changes", summary="Schedule changes the district made for this station")
+def changes(
+    request: Request, caller: Caller, station: str = Query(description="the station's code")
+) -> ChangesOut:
+    """The station applies each through its own settings and reports back."""
+    web = web_of(request)
+    with web.tx() as s:
+        items = district_changes.pending_changes(s, caller, station)
+    return ChangesOut(items=[ChangeOut(**asdict(c)) for c in items])
+
+
+class ChangeReportIn(BaseModel):
+    """What the station did with one change."""
+
+    change_id: int
+    state: str
+    note: str = Field(default="", max_length=4000)
+
+
+class ChangeReportsIn(BaseModel):
+    """The station's reports on the schedule changes it took in."""
+
+    station: str
+    reports: list[ChangeReportIn] = Field(max_length=200)
+
+
+@router.post("/district/changes/report", summary="What the station did with the district's schedule changes")
+def report_changes(request: Request, caller: Caller, body: ChangeReportsIn) -> Done:
+    """An applied change is made to the district's copy of the station's schedule too."""
+    web = web_of(request)
+    reports = [ChangeReport(r.change_id, r.state, r.note) for r in body.reports]
+    with web.tx() as s:
+        district_changes.report_changes(s, caller, body.station, reports, speak=web.app.speak, now=web.now())
     return Done()

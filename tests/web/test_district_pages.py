@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from broadcaster.app import App
 from broadcaster.clock import FakeClock
-from broadcaster.services import district_console, users, web_auth
+from broadcaster.services import district_console, forwarding, users, web_auth
 from broadcaster.services.district_http import HttpDistrict
 from broadcaster.store.models import DispatchRow, DispatchTargetRow
 from broadcaster.web.server import create_web
@@ -51,6 +51,7 @@ def inspector(ward: App, district: District) -> Iterator[TestClient]:
     port = HttpDistrict(district.url, district.tokens["thu"], timeout_s=5)
     beat = {"daemon": "stopped", "alerts": ["Trạm phát đã dừng"], "queued": 3, "disk_free_mb": 20480}
     port.heartbeat("thu", beat | {"clock_offset_s": 0.25, "at_risk": []})
+    assert forwarding.sync_audit(ward.sessions, "thu", port).sent > 0  # the schedule import, at least
     client = _client(district, "tra", "inspector")
     yield client
     client.close()
@@ -123,6 +124,11 @@ def test_one_wards_drill_down_has_its_state_reports_and_log(inspector: TestClien
     assert rows and all(int(n) >= 19 for n in rows)  # 00:00 on the 4th (local) is the 19th airing
     bad = inspector.get("/huyen/phuong/thu", params={"ngay": "4/3"})
     assert bad.status_code == 400 and "Ngày «4/3» không hợp lệ" in bad.text and "Traceback" not in bad.text
+    events = _part(html, 'id="thao-tac"', "</section>")
+    assert "Nhập tệp lịch" in events and "schedule.import" not in events
+    sessions = _part(html, 'id="lich-phat"', "</section>")
+    assert "Buổi sáng" in sessions and "06:00 · tối đa 15 phút" in sessions
+    assert "Gửi thay đổi xuống phường" not in sessions  # an inspector reads, a district leader changes
     unknown = inspector.get("/huyen/phuong/khong-co")
     assert unknown.status_code == 404 and "Không có phường «khong-co»" in unknown.text
 
@@ -170,3 +176,27 @@ def test_an_inspector_reads_the_sends_but_has_no_form(inspector: TestClient) -> 
     data = {"csrf": csrf.group(1), "title": "x", "text": "y", "level": "normal", "wards": ["thu"]}
     refused = inspector.post("/huyen/ban-tin", data=data | {"campaign": "ma-tuy-2026"})
     assert refused.status_code == 403 and "không được làm bước này" in refused.text
+
+
+def test_a_district_leader_changes_a_wards_session_from_its_page(ward: App, district: District) -> None:
+    from broadcaster.services.district_inbox import InboxParts, take_changes
+
+    leader = _client(district, "minh", "leader")
+    page = leader.get("/huyen/phuong/thu").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf is not None and 'action="/huyen/phuong/thu/buoi/sang"' in page
+    form = {"csrf": csrf.group(1), "max_minutes": "20", "weekdays": ["mon", "tue"]}
+    bad = leader.post("/huyen/phuong/thu/buoi/sang", data=form | {"start": "21:00"})
+    assert bad.status_code == 400 and "ngoài giờ được phép" in bad.text
+    assert 'value="21:00"' in bad.text  # what was typed is kept, beside its message
+    done = leader.post("/huyen/phuong/thu/buoi/sang", data=form | {"start": "06:30"})
+    assert done.status_code == 200 and "Đã gửi thay đổi lịch phát số 1 xuống phường" in done.text
+    assert "Đã gửi, phường chưa nhận" in _part(done.text, 'id="thay-doi-1"')
+    parts = InboxParts(ward.config.media_dir, ward, None, ward.speak)
+    port = HttpDistrict(district.url, district.tokens["thu"], timeout_s=5)
+    [report] = take_changes(ward.sessions, "thu", port, parts, now=ward.clock.now())
+    assert report.state == "applied"
+    after = leader.get("/huyen/phuong/thu").text
+    assert "Phường đã áp dụng" in _part(after, 'id="thay-doi-1"')
+    assert "06:30 · tối đa 20 phút · T2, T3" in _part(after, 'id="buoi-sang"', "</p>")
+    leader.close()

@@ -15,10 +15,12 @@ from fastapi.responses import Response
 from broadcaster import labels
 from broadcaster.domain import Priority
 from broadcaster.errors import InputError
-from broadcaster.services import district_console, district_dispatch, media
+from broadcaster.services import district_changes, district_console, district_dispatch, media
+from broadcaster.services.station_settings import SettingsInvalid
 from broadcaster.services.stations import campaigns_of
 from broadcaster.store.models import StationRow
 from broadcaster.web.context import Web, redirect, render, require_user, web_of
+from broadcaster.web.pages.admin import WEEKDAYS
 from broadcaster.web.pages.schedule import say
 
 router = APIRouter(prefix="/huyen", include_in_schema=False)
@@ -44,20 +46,69 @@ def _day(raw: str) -> date | None:
         raise InputError(f"Ngày «{raw}» không hợp lệ.", "Chọn ngày trong lịch.", field="ngay") from None
 
 
-@router.get("/phuong/{code}")
-def ward_page(request: Request, code: str, ngay: str = "") -> Response:
-    """One ward: its state and heartbeat, its monthly reports from its forwarded log, the log, the sends."""
+def _ward(
+    request: Request,
+    code: str,
+    ngay: str = "",
+    *,
+    errors: dict[str, str] | None = None,
+    editing: str = "",
+    typed: dict[str, Any] | None = None,
+) -> Response:
     user = require_user(request)
     web = web_of(request)
-    errors: dict[str, str] = {}
+    errors = dict(errors or {})
     try:
         day = _day(ngay)
     except InputError as exc:
         errors["ngay"], day = say(exc), None
     with web.tx() as s:
         detail = district_console.ward_detail(s, code, actor=user.name, now=web.now(), day=day)
-    context = {"d": detail, "errors": errors, "typed_day": ngay}
+    context = {
+        "d": detail,
+        "errors": errors,
+        "typed_day": ngay,
+        "editing": editing,
+        "typed": typed or {},
+        "weekdays": WEEKDAYS,
+        "may_change": user.role in ("leader", "admin"),
+    }
     return render(request, "district/ward.html", context, status=400 if errors else 200)
+
+
+@router.get("/phuong/{code}")
+def ward_page(request: Request, code: str, ngay: str = "") -> Response:
+    """One ward: state and heartbeat, monthly reports from its forwarded log, the log, the sends, its
+    sessions (with the changes the district sent) and its audit events."""
+    return _ward(request, code, ngay)
+
+
+@router.post("/phuong/{code}/buoi/{session_code}")
+def change_session(
+    request: Request,
+    code: str,
+    session_code: str,
+    start: Annotated[str, Form()] = "",
+    max_minutes: Annotated[str, Form()] = "",
+    weekdays: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    """Send the ward a change to one of its sessions (district leader); the ward applies it and reports."""
+    user = require_user(request)
+    web = web_of(request)
+    values: dict[str, Any] = {"start": start.strip(), "max_minutes": max_minutes.strip()}
+    values["weekdays"] = list(weekdays or [])
+    try:
+        with web.tx() as s:
+            row = district_changes.propose_change(
+                s, code, session_code, values, actor=user.name, now=web.now()
+            )
+            number = row.id
+    except SettingsInvalid as exc:
+        return _ward(request, code, errors=exc.fields, editing=session_code, typed=values)
+    except InputError as exc:
+        return _ward(request, code, errors={"form": say(exc)}, editing=session_code, typed=values)
+    done = f"Đã gửi thay đổi lịch phát số {number} xuống phường; phường áp dụng trong vài giây khi có mạng."
+    return redirect(f"/huyen/phuong/{code}#lich-phat", done)
 
 
 def _choices(web: Web) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
