@@ -105,10 +105,15 @@ class DoctorSection:
 
 @dataclass(frozen=True)
 class DistrictSection:
-    """Forwarding to the district server (the link itself is `district.json`, made by `station link`)."""
+    """Forwarding to the district server (the link itself is `district.json`, made by `station link`);
+    at the district server itself, the name its reports are issued under."""
 
     sync_s: float = 60.0  # how often the daemon pushes new as-run rows (and its heartbeat)
     poll_s: float = 5.0  # how often it asks for bulletins the district sent (an emergency airs within it)
+    # At the district server: the issuing body of its consolidated report ("Quận Cái Răng") and the
+    # place of its date line (empty: the name without its unit word, "Cái Răng").
+    name: str = ""
+    place: str = ""
 
 
 @dataclass(frozen=True)

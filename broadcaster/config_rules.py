@@ -107,6 +107,21 @@ def _bitrate(value: str) -> Fault | None:
     return f"tốc độ bit '{value}' không hợp lệ", "đặt dạng 64k, 96k, 128k … 320k (hoặc để trống)"
 
 
+# The unit words a district-level name begins with (Nghị định 30/2020 prints it in the heading block).
+DISTRICT_UNITS = ("Quận", "Huyện", "Thị xã", "Thành phố")
+
+
+def _district_name(value: str) -> Fault | None:
+    """Empty (no consolidated report yet), or a name that begins with its unit: "Quận Cái Răng"."""
+    text = " ".join(value.split())
+    if not text or any(text.startswith(unit + " ") and len(text) > len(unit) + 1 for unit in DISTRICT_UNITS):
+        return None
+    return (
+        f"tên quận/huyện '{value}' thiếu cấp hành chính ở đầu",
+        f'ghi cả cấp ({", ".join(DISTRICT_UNITS)}), ví dụ "Quận Cái Răng"',
+    )
+
+
 # "section.key" → its check; a key without a rule is only type-checked.
 RULES: dict[str, Check] = {
     "database.url": _database_url,
@@ -138,6 +153,7 @@ RULES: dict[str, Check] = {
     "web.port": _range("cổng của trang quản lý", 1, 65535),
     "district.sync_s": _range("chu kỳ gửi nhật ký lên huyện", 5, 86400, " giây"),
     "district.poll_s": _range("chu kỳ nhận bản tin của huyện", 1, 3600, " giây"),
+    "district.name": _district_name,
     "web.idle_minutes": _range("thời gian tự đăng xuất khi không dùng", 1, 24 * 60, " phút"),
     "web.workers": _range("số tiến trình của trang quản lý (0: tự chọn)", 0, 16),
     "web.secure_cookies": _choice("cờ Secure của cookie", ("auto", "always", "never")),

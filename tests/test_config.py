@@ -299,3 +299,12 @@ def test_the_cli_prints_every_problem_on_one_line_and_exits_1(clean_env: Path) -
     assert len(lines) == 1 and lines[0].startswith("Lỗi: Cấu hình có 2 lỗi"), result.stderr
     assert "broadcaster.toml:2: playout.player" in lines[0]
     assert "biến môi trường BROADCASTER_SPEECH_ENGINES" in lines[0]
+
+
+def test_the_district_name_is_written_with_its_unit_and_its_place_may_be_left_empty(tmp_path: Path) -> None:
+    text = config_error(tmp_path, '[district]\nname = "Cái Răng"\n')
+    assert "broadcaster.toml:2: district.name:" in text and '"Quận Cái Răng"' in text
+    (tmp_path / "broadcaster.toml").unlink()
+    for name in ("Quận Cái Răng", "Huyện Phong Điền", "Thị xã Kinh Môn", "Quận 1", ""):
+        config = load_config({"BROADCASTER_HOME": str(tmp_path), "BROADCASTER_DISTRICT_NAME": name})
+        assert (config.district.name, config.district.place) == (name, "")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from broadcaster.cli.common import State, parse_date, pass_state, print_json, print_table
+from broadcaster.cli.common import State, actor_option, parse_date, pass_state, print_json, print_table
+from broadcaster.errors import InputError
 from broadcaster.planning.calendar import check_day_order, local_day
 from broadcaster.reports.compliance import ComplianceReport, DueItem
 from broadcaster.reports.export import compliance_dict, due_dict
@@ -146,6 +147,67 @@ def log_(state: State, week: str, fmt: str, out: Path | None, number: str) -> No
     target = out or Path(f"nhat-ky-{station.code}-{year}-W{number_of_week:02d}.{fmt}")
     documents.write_atomic(target, documents.render_document(document, fmt))
     click.echo(f"Đã ghi sổ nhật ký tuần {number_of_week}/{year}: {target} ({len(document.records)} dòng)")
+
+
+def _write_fault(exc: OSError) -> str:
+    """Why a file could not be written, in Vietnamese (the system's own text is English)."""
+    if isinstance(exc, PermissionError):
+        return "không có quyền ghi"
+    if isinstance(exc, IsADirectoryError):
+        return "đường dẫn này là một thư mục"
+    if isinstance(exc, NotADirectoryError | FileExistsError):
+        return "một phần của đường dẫn không phải là thư mục"
+    return f"lỗi hệ thống tệp (mã {exc.errno})"
+
+
+@report.command("district", short_help="Báo cáo tổng hợp của quận/huyện (PDF hoặc DOCX).")
+@click.option(
+    "--period", "period", default="month", show_default=True, help="week, month, quarter hoặc year."
+)
+@click.option(
+    "--of",
+    "of",
+    metavar="NGÀY",
+    help="Ngày đầu (hoặc một ngày bất kỳ) của kỳ cần báo cáo, ví dụ 2026-11-01 (mặc định: kỳ hiện tại).",
+)
+@click.option("--format", "fmt", type=click.Choice(("pdf", "docx")), default="pdf", show_default=True)
+@click.option(
+    "-o", "--output", "--out", "out", type=click.Path(path_type=Path), help="Tệp ra (ghi trọn vẹn)."
+)
+@click.option("--number", default="", metavar="SỐ", help='Số văn bản, in thành "Số: SỐ/BC-UBND".')
+@actor_option
+@pass_state
+def district(
+    state: State, period: str, of: str | None, fmt: str, out: Path | None, number: str, actor: str | None
+) -> None:
+    """Báo cáo tổng hợp của quận/huyện từ nhật ký các phường gửi lên máy chủ (PDF hoặc DOCX)."""
+    from broadcaster.services import district_report
+
+    kind = parse_kind(period)
+    first = parse_date(of) if of else None
+    app = state.app
+    settings = app.config.district
+    with app.tx() as s:
+        document = district_report.consolidated_document(
+            s,
+            actor=actor,
+            now=app.clock.now(),
+            name=settings.name,
+            kind=kind,
+            period=first,
+            place=settings.place,
+            number=number,
+        )
+    data = district_report.render_consolidated(document, fmt)
+    target = out or Path(f"bao-cao-tong-hop-{kind.value}-{document.period.start}.{fmt}")
+    try:
+        documents.write_atomic(target, data)
+    except OSError as exc:
+        raise InputError(
+            f"Không ghi được tệp {target}: {_write_fault(exc)}.",
+            "Chọn một đường dẫn tệp trong thư mục có quyền ghi (-o TỆP).",
+        ) from exc
+    click.echo(f"Đã ghi báo cáo tổng hợp {document.period.label}: {target} ({len(document.wards)} phường)")
 
 
 COMMANDS = [report]

@@ -8,14 +8,15 @@ from typing import Any
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
+from broadcaster.reports import consolidated
 from broadcaster.reports import printable as text
-from broadcaster.reports.chart import weekly_airtime_png
+from broadcaster.reports.chart import share_png, weekly_airtime_png
 from broadcaster.reports.fonts import SerifFonts
 
 FONT = "Times New Roman"
@@ -139,7 +140,11 @@ def _grid(
     rows: Sequence[Sequence[str]],
     widths_mm: Sequence[float],
     size: float,
+    spans: Sequence[tuple[int, int, int]] = (),
+    left_columns: frozenset[int] = frozenset(),
 ) -> Any:
+    """A ruled table with a repeated header; `spans`: (column, first, last) body rows joined into one
+    cell that holds the first row's text."""
     table = document.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -149,9 +154,18 @@ def _grid(
     _repeat_header(table.rows[0])
     for values in rows:
         cells = table.add_row().cells
-        for cell, value, width in zip(cells, values, widths_mm, strict=True):
+        for i, (cell, value, width) in enumerate(zip(cells, values, widths_mm, strict=True)):
             cell.width = Mm(width)
-            _para(_fill_cell(cell), value, size)
+            _para(
+                _fill_cell(cell), value, size, align=WD_ALIGN_PARAGRAPH.LEFT if i in left_columns else _CENTER
+            )
+    for column, first, last in spans:
+        if last > first:
+            top = table.cell(first + 1, column)
+            merged = top.merge(table.cell(last + 1, column))
+            for paragraph in merged.paragraphs[1:]:  # the joined rows' empty texts
+                paragraph._p.getparent().remove(paragraph._p)
+            merged.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
     return table
 
 
@@ -223,6 +237,39 @@ def compliance_docx(doc: text.ComplianceDocument, fonts: SerifFonts) -> bytes:
     _body(document, f"Trên đây là báo cáo kết quả phát sóng của {doc.station_name}./.")
     _signature(document, doc.letterhead)
     return _save(document, f"Báo cáo {doc.subject}")
+
+
+def consolidated_docx(doc: text.ConsolidatedDocument, fonts: SerifFonts) -> bytes:
+    """The district's consolidated report as DOCX bytes: its chart a picture drawn with `fonts`."""
+    document = _new_document()
+    subject = consolidated.subject(doc)
+    _heading(document, doc.letterhead)
+    _title(document, "BÁO CÁO", subject)
+    left = WD_ALIGN_PARAGRAPH.LEFT
+    for block in consolidated.blocks(doc):
+        if block.kind == "section":
+            _para(document, block.text, 13, bold=True, align=left, space_after=4)
+        elif block.kind == "item":
+            paragraph = _para(
+                document, f"- {block.text}", 13, align=WD_ALIGN_PARAGRAPH.JUSTIFY, space_after=3
+            )
+            paragraph.paragraph_format.left_indent = Mm(10)
+        elif block.kind == "note":
+            _para(document, block.text, 10.5, italic=True, align=left, space_after=4)
+        elif block.kind == "table":
+            rows, spans = consolidated.table_rows(doc)
+            joined = [(column, first, last) for first, last in spans for column in (0, 1)]
+            widths = (10, 33, 52, 24, 24, 22)
+            _grid(document, consolidated.CONSOLIDATED_HEADER, rows, widths, 10.5, joined, frozenset({1, 2}))
+            _para(document, "", 6)
+        elif block.kind == "chart":
+            wards, series = consolidated.share_series(doc)
+            document.add_picture(io.BytesIO(share_png(wards, series, fonts)), width=Mm(_TEXT_WIDTH_MM))
+            document.paragraphs[-1].alignment = _CENTER
+        else:
+            _body(document, block.text)
+    _signature(document, doc.letterhead)
+    return _save(document, f"Báo cáo {subject}")
 
 
 def programme_log_docx(doc: text.ProgrammeLogDocument) -> bytes:

@@ -27,8 +27,9 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from broadcaster.reports import consolidated
 from broadcaster.reports import printable as text
-from broadcaster.reports.chart import drawing_text, weekly_airtime_chart
+from broadcaster.reports.chart import drawing_text, share_chart, weekly_airtime_chart
 from broadcaster.reports.fonts import SerifFonts, check_serif_fonts, find_serif_fonts
 
 FAMILY = "LiberationSerif"  # reportlab's name for whichever Times-metric family was found
@@ -167,7 +168,10 @@ def _grid(
     widths: Sequence[float],
     size: float,
     left_columns: frozenset[int] = frozenset(),
+    spans: Sequence[tuple[int, int, int]] = (),
 ) -> Table:
+    """A ruled table with a repeated header; `spans`: (column, first, last) body rows joined into one
+    cell, which holds the first row's text and is never split across pages."""
     head = _style(size, "-Bold")
     cell = _style(size)
     left = _style(size, align=TA_LEFT)
@@ -175,20 +179,26 @@ def _grid(
     for row in rows:
         data.append([_p(v, left if i in left_columns else cell) for i, v in enumerate(row)])
     table = Table(data, colWidths=list(widths), repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 3),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-            ]
-        )
-    )
+    commands: list[tuple[Any, ...]] = [
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ]
+    for column, first, last in spans:
+        if last > first:  # body rows follow the header row
+            commands.append(("SPAN", (column, first + 1), (column, last + 1)))
+            commands.append(("NOSPLIT", (0, first + 1), (-1, last + 1)))
+    table.setStyle(TableStyle(commands))
     return table
 
 
 def _signature(letterhead: text.Letterhead) -> Flowable:
+    return KeepTogether(_signature_parts(letterhead))
+
+
+def _signature_parts(letterhead: text.Letterhead) -> list[Flowable]:
+    """Recipients on the left, the signer on the right (a KeepTogether inside another measures as a page)."""
     recipients = [_p("Nơi nhận:", _style(12, "-BoldItalic", TA_LEFT))]
     recipients += [_p(f"- {r}", _style(11, align=TA_LEFT)) for r in letterhead.recipients]
     signer = [
@@ -199,7 +209,7 @@ def _signature(letterhead: text.Letterhead) -> Flowable:
     ]
     table = Table([[recipients, signer]], colWidths=[TEXT_WIDTH * 0.45, TEXT_WIDTH * 0.55])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
-    return KeepTogether([Spacer(1, 6 * mm), table])
+    return [Spacer(1, 6 * mm), table]
 
 
 def _page_number(canvas: Canvas, doc: SimpleDocTemplate) -> None:
@@ -262,6 +272,43 @@ def compliance_pdf(document: text.ComplianceDocument, fonts: SerifFonts | None =
     story.append(body(f"Trên đây là báo cáo kết quả phát sóng của {document.station_name}./."))
     story.append(_signature(document.letterhead))
     return _build(story, f"Báo cáo {document.subject}", fonts)
+
+
+def consolidated_pdf(document: text.ConsolidatedDocument, fonts: SerifFonts | None = None) -> bytes:
+    """The district's consolidated report as PDF bytes, in `fonts` or the first faces that draw its text."""
+    _map_family()
+    subject = consolidated.subject(document)
+    story: list[Flowable] = [*_heading(document.letterhead), *_title("BÁO CÁO", subject)]
+    *body_blocks, closing = consolidated.blocks(document)
+    for block in body_blocks:
+        story += _consolidated_block(document, block)
+    # The closing sentence goes with the signature: a signature never stands alone on a page.
+    story.append(
+        KeepTogether([*_consolidated_block(document, closing), *_signature_parts(document.letterhead)])
+    )
+    return _build(story, f"Báo cáo {subject}", fonts)
+
+
+def _consolidated_block(document: text.ConsolidatedDocument, block: consolidated.Block) -> list[Flowable]:
+    if block.kind == "section":
+        return [_p(block.text, _style(13, "-Bold", TA_LEFT, spaceBefore=6, spaceAfter=4))]
+    if block.kind == "item":
+        return [
+            _p(f"- {block.text}", _style(13, align=TA_JUSTIFY, leftIndent=10 * mm, spaceAfter=3, leading=17))
+        ]
+    if block.kind == "note":
+        return [_p(block.text, _style(10.5, "-Italic", TA_LEFT, spaceBefore=2, spaceAfter=4))]
+    if block.kind == "table":
+        rows, spans = consolidated.table_rows(document)
+        widths = [w * mm for w in (10, 33, 52, 24, 24, 22)]
+        joined = [(column, first, last) for first, last in spans for column in (0, 1)]
+        grid = _grid(consolidated.CONSOLIDATED_HEADER, rows, widths, 10.5, frozenset({1, 2}), joined)
+        return [grid, Spacer(1, 2 * mm)]
+    if block.kind == "chart":
+        wards, series = consolidated.share_series(document)
+        chart = share_chart(wards, series, width=TEXT_WIDTH, font=FAMILY, bold_font=FAMILY + "-Bold")
+        return [KeepTogether([Spacer(1, 4 * mm), chart, Spacer(1, 2 * mm)])]
+    return [body(block.text)]
 
 
 def programme_log_pdf(document: text.ProgrammeLogDocument, fonts: SerifFonts | None = None) -> bytes:

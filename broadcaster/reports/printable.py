@@ -8,7 +8,7 @@ from datetime import date, datetime, tzinfo
 
 from broadcaster import labels
 from broadcaster.domain import AsRunRecord
-from broadcaster.reports.compliance import ComplianceReport, PeriodCompliance
+from broadcaster.reports.compliance import ComplianceReport, CountingRules, PeriodCompliance
 from broadcaster.reports.export import format_hms
 from broadcaster.reports.periods import Period, PeriodKind
 
@@ -79,6 +79,69 @@ class ProgrammeLogDocument:
     zone: tzinfo
 
 
+@dataclass(frozen=True)
+class WardSource:
+    """Where one ward's figures in a consolidated report come from: the log the district holds of it.
+
+    `problem`: why its chain does not verify (a break flagged when it was received, or the district's
+    own check of the rows it holds); `problem_at`: when the break was flagged.
+    """
+
+    code: str
+    name: str
+    rows: int
+    last_contact_at: datetime | None = None
+    problem: str = ""
+    problem_at: datetime | None = None
+
+    @property
+    def state(self) -> str:
+        """ "broken" (its chain does not verify), "silent" (nothing received) or "verified"."""
+        if self.problem:
+            return "broken"
+        return "verified" if self.rows else "silent"
+
+
+@dataclass(frozen=True)
+class ConsolidatedLine:
+    """One ward × campaign of a consolidated report: the period's row, as in the ward's own report."""
+
+    ward_code: str
+    campaign_code: str
+    campaign_title: str
+    row: PeriodCompliance
+
+
+@dataclass(frozen=True)
+class ConsolidatedDocument:
+    """A district's consolidated report (báo cáo tổng hợp) of one period over the logs its wards forwarded."""
+
+    letterhead: Letterhead
+    district_name: str
+    period: Period
+    wards: tuple[WardSource, ...]
+    lines: tuple[ConsolidatedLine, ...]
+    compiled_at: datetime
+    zone: tzinfo
+    rules: CountingRules = field(default_factory=CountingRules)
+
+
+_UNITS = ("Phường", "Xã", "Thị trấn", "Đặc khu", "Quận", "Huyện", "Thị xã", "Thành phố")
+
+
+def place_from_name(name: str) -> str:
+    """A date line's place from a unit's name: "Phường Phú Thứ" → "Phú Thứ", "Quận Cái Răng" → "Cái Răng".
+
+    A unit named by a number keeps its unit word, as Nghị định 30/2020 asks: "Quận 1", "Phường 12".
+    """
+    text = " ".join(name.split())
+    for unit in _UNITS:
+        rest = text[len(unit) + 1 :]
+        if text.startswith(unit + " ") and rest:
+            return text if rest.isdigit() else rest
+    return text
+
+
 def date_line(place: str, day: date) -> str:
     """ "Phú Thứ, ngày 05 tháng 01 năm 2024": days under 10 and months 1–2 zero-padded (NĐ 30/2020)."""
     month = f"{day.month:02d}" if day.month < 3 else str(day.month)
@@ -100,8 +163,13 @@ def zone_statement(zone_name: str, offset: str = "UTC+07:00") -> str:
 
 
 def rules_statement(report: ComplianceReport) -> str:
-    """The counting rule in words, printed under the tables."""
-    percent = round(report.rules.min_played_fraction * 100)
+    """The counting rule of a report in words, printed under the tables."""
+    return counting_statement(report.rules)
+
+
+def counting_statement(rules: CountingRules) -> str:
+    """The counting rule in words: only aired rows count, and when an interrupted one is an airing."""
+    percent = round(rules.min_played_fraction * 100)
     return (
         "Chỉ tính các lượt đã phát thực tế theo nhật ký phát sóng. Lượt phát bị ngắt được tính số phút "
         f"đã phát và được tính là một lượt khi phát được từ {percent}% thời lượng bản tin trở lên."

@@ -20,6 +20,7 @@ from broadcaster.domain import Role
 from broadcaster.errors import NotFoundError
 from broadcaster.planning.calendar import local_day, station_zone
 from broadcaster.reports.compliance import ComplianceReport, CountingRules, PeriodCompliance
+from broadcaster.reports.consolidated import at_risk, projected
 from broadcaster.reports.periods import PeriodKind
 from broadcaster.reports.series import DaySeries, report_from_series
 from broadcaster.services import district_dispatch, district_intake
@@ -40,15 +41,6 @@ LOG_LIMIT = 100
 DEFAULT_ZONE = "Asia/Ho_Chi_Minh"
 
 
-def projected(row: PeriodCompliance, today: date) -> tuple[float, float]:
-    """Airings and minutes the period ends with if the ward goes on at its pace so far (whole days)."""
-    if not row.in_progress:
-        return float(row.airings), row.minutes
-    total = (row.active_to - row.active_from).days + 1
-    elapsed = max(1, min(total, (today - row.active_from).days + 1))
-    return row.airings * total / elapsed, row.minutes * total / elapsed
-
-
 def tone(row: PeriodCompliance | None, today: date, flagged: bool = False) -> str:
     """How a ward × campaign cell stands: one of TONES. `flagged`: the ward's own plan says at risk."""
     if row is None:
@@ -59,11 +51,7 @@ def tone(row: PeriodCompliance | None, today: date, flagged: bool = False) -> st
         return "bad"
     if row.target_airings is None and row.target_minutes is None:
         return "plain"
-    airings, minutes = projected(row, today)
-    short = (row.target_airings is not None and airings < row.target_airings) or (
-        row.target_minutes is not None and minutes < row.target_minutes
-    )
-    return "risk" if short or flagged else "pending"
+    return "risk" if at_risk(row, today) or flagged else "pending"
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from broadcaster.reports.printable import (
     ComplianceDocument,
     Letterhead,
     ProgrammeLogDocument,
+    place_from_name,
     verdict_text,
     vn_number,
 )
@@ -32,12 +33,15 @@ from broadcaster.store.models import StationRow, UserRow
 
 __all__ = [
     "COMPLIANCE_CSV_HEADER",
+    "PRINT_FORMATS",
     "compliance_csv",
     "compliance_document",
     "letterhead",
     "place_from_ward",
+    "print_format",
     "programme_log_document",
     "render_document",
+    "signing_leader",
     "write_atomic",
     "write_compliance_pdf",
 ]
@@ -45,10 +49,14 @@ __all__ = [
 
 def place_from_ward(ward: str) -> str:
     """The place name of a date line from the ward's name: "Phường Phú Thứ" → "Phú Thứ"."""
-    for prefix in ("Phường ", "Xã ", "Thị trấn ", "Đặc khu "):
-        if ward.startswith(prefix):
-            return ward[len(prefix) :].strip()
-    return ward.strip()
+    return place_from_name(ward)
+
+
+def signing_leader(session: Session, prefer: str | None = None) -> UserRow | None:
+    """Who signs a report: the user `prefer` if a leader, else the first leader by name (None: none)."""
+    leaders = select(UserRow).where(UserRow.role == Role.LEADER.value)
+    chosen = session.scalar(leaders.where(UserRow.name == prefer)) if prefer else None
+    return chosen or session.scalar(leaders.order_by(UserRow.name))
 
 
 def letterhead(
@@ -56,7 +64,7 @@ def letterhead(
 ) -> Letterhead:
     """Issuing body from the station's ward, signer from the leader in the database, place and number."""
     ward = station.ward or station.name
-    leader = session.scalar(select(UserRow).where(UserRow.role == Role.LEADER.value).order_by(UserRow.name))
+    leader = signing_leader(session)
     return Letterhead(
         issued_on=issued_on,
         signer_name=(leader.full_name or leader.name) if leader else "",
@@ -131,10 +139,19 @@ def programme_log_document(
     )
 
 
+PRINT_FORMATS = ("pdf", "docx")
+
+
+def print_format(fmt: str) -> str:
+    """`fmt` if a printable format (pdf, docx), else an InputError."""
+    if fmt not in PRINT_FORMATS:
+        raise InputError(f"Định dạng in không hỗ trợ: {fmt!r}", "Dùng pdf hoặc docx.")
+    return fmt
+
+
 def render_document(document: ComplianceDocument | ProgrammeLogDocument, fmt: str) -> bytes:
     """PDF or DOCX bytes of a printable document."""
-    if fmt not in ("pdf", "docx"):
-        raise InputError(f"Định dạng in không hỗ trợ: {fmt!r}", "Dùng pdf hoặc docx.")
+    print_format(fmt)
     # reportlab and python-docx load slowly: only commands that print pay for them.
     from broadcaster.reports import docx, pdf
     from broadcaster.reports.chart import chart_text

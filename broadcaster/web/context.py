@@ -299,8 +299,8 @@ def _station_name(web: Web) -> str:
         with web.tx() as s:
             station = find_station(s, web.settings.station)
             name = station.name
-    except BroadcasterError:
-        name = "Đài truyền thanh"
+    except BroadcasterError:  # a district server serving no station of its own: the district's name
+        name = web.app.config.district.name.strip() or "Đài truyền thanh"
     web._station_name_cache = name  # type: ignore[attr-defined]
     return name
 

@@ -200,3 +200,35 @@ def test_a_district_leader_changes_a_wards_session_from_its_page(ward: App, dist
     assert "Phường đã áp dụng" in _part(after, 'id="thay-doi-1"')
     assert "06:30 · tối đa 20 phút · T2, T3" in _part(after, 'id="buoi-sang"', "</p>")
     leader.close()
+
+
+def test_the_consolidated_report_downloads_as_pdf_and_docx(inspector: TestClient, district: District) -> None:
+    import dataclasses
+    import io
+    import subprocess
+
+    from docx import Document
+
+    page = inspector.get("/huyen/bao-cao-tong-hop")
+    assert page.status_code == 200 and 'name="dinh_dang" value="pdf"' in page.text
+    unnamed = inspector.get("/huyen/bao-cao-tong-hop", params={"dinh_dang": "pdf"})
+    assert unnamed.status_code == 400 and "Chưa đặt tên quận/huyện" in unnamed.text
+    config = district.app.config
+    district.app.config = dataclasses.replace(
+        config, district=dataclasses.replace(config.district, name="Quận Cái Răng")
+    )
+    bad = inspector.get("/huyen/bao-cao-tong-hop", params={"dinh_dang": "pdf", "ngay": "3/2026"})
+    assert bad.status_code == 400 and 'id="e-ngay"' in bad.text
+    pdf = inspector.get(
+        "/huyen/bao-cao-tong-hop", params={"dinh_dang": "pdf", "ngay": "2026-03-01", "so": "07"}
+    )
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert "bao-cao-tong-hop-month-2026-03-01.pdf" in pdf.headers["content-disposition"]
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=pdf.content, capture_output=True, check=True
+    ).stdout.decode()
+    assert "QUẬN CÁI RĂNG" in text and "Số: 07/BC-UBND" in text and "Đài phường thu" in text
+    word = inspector.get("/huyen/bao-cao-tong-hop", params={"dinh_dang": "docx", "ky": "quarter"})
+    assert word.status_code == 200
+    paragraphs = "\n".join(p.text for p in Document(io.BytesIO(word.content)).paragraphs)
+    assert "quý I năm 2026" in paragraphs and "Ủy ban nhân dân quận Cái Răng" in paragraphs

@@ -1,5 +1,6 @@
 """Các phường (the district server's console): every ward's state and this month's compliance, one
-ward's drill-down, and sending a bulletin to chosen wards at a chosen level.
+ward's drill-down (and changes to its sessions), sending a bulletin to chosen wards at a chosen level,
+and the district's consolidated report.
 
 District leaders and inspectors read; only a district leader sends (services.district_dispatch checks).
 """
@@ -14,13 +15,16 @@ from fastapi.responses import Response
 
 from broadcaster import labels
 from broadcaster.domain import Priority
-from broadcaster.errors import InputError
-from broadcaster.services import district_changes, district_console, district_dispatch, media
+from broadcaster.errors import ConfigError, InputError, NotFoundError
+from broadcaster.reports.periods import PeriodKind
+from broadcaster.services import district_changes, district_console, district_dispatch, district_report, media
+from broadcaster.services.log_view import Download
 from broadcaster.services.station_settings import SettingsInvalid
 from broadcaster.services.stations import campaigns_of
 from broadcaster.store.models import StationRow
 from broadcaster.web.context import Web, redirect, render, require_user, web_of
 from broadcaster.web.pages.admin import WEEKDAYS
+from broadcaster.web.pages.asrun import attachment
 from broadcaster.web.pages.schedule import say
 
 router = APIRouter(prefix="/huyen", include_in_schema=False)
@@ -194,3 +198,54 @@ def send(
         return _send_page(request, form=form, errors={key: say(exc)})
     done = f"Đã gửi bản tin mức {level_label} tới {count} phường. Các phường nhận trong vài giây."
     return redirect("/huyen/ban-tin", done)
+
+
+REPORT_KINDS = [k.value for k in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR, PeriodKind.WEEK)]
+MEDIA_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
+@router.get("/bao-cao-tong-hop")
+def consolidated_page(
+    request: Request, ky: str = "month", ngay: str = "", so: str = "", dinh_dang: str = ""
+) -> Response:
+    """The district's consolidated report (báo cáo tổng hợp): choose the period, download PDF or DOCX."""
+    user = require_user(request)
+    web = web_of(request)
+    typed = {"ky": ky, "ngay": ngay, "so": so}
+    errors: dict[str, str] = {}
+    if dinh_dang:
+        try:
+            kind = PeriodKind(ky)
+        except ValueError:
+            kind, errors["ky"] = PeriodKind.MONTH, "Chọn kỳ báo cáo trong danh sách."
+        try:
+            day = _day(ngay)
+        except InputError as exc:
+            day, errors["ngay"] = None, say(exc)
+        if not errors:
+            settings = web.app.config.district
+            try:
+                with web.tx() as s:
+                    document = district_report.consolidated_document(
+                        s,
+                        actor=user.name,
+                        now=web.now(),
+                        name=settings.name,
+                        place=settings.place,
+                        kind=kind,
+                        period=day,
+                        number=so,
+                    )
+                data = district_report.render_consolidated(document, dinh_dang)
+            except (InputError, ConfigError, NotFoundError) as exc:
+                errors["ngay" if isinstance(exc, InputError) else "form"] = say(exc)
+            else:
+                name = f"bao-cao-tong-hop-{kind.value}-{document.period.start}.{dinh_dang}"
+                return attachment(
+                    Download(name, MEDIA_TYPES.get(dinh_dang, "application/octet-stream"), data)
+                )
+    context = {"typed": typed, "errors": errors, "kinds": REPORT_KINDS}
+    return render(request, "district/report.html", context, status=400 if errors else 200)
