@@ -25,20 +25,26 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from broadcaster.audio.loudness import LoudnessTarget, OutputFormat
+    from broadcaster.domain import RelayOccurrence
     from broadcaster.planning import ProgrammeShape
     from broadcaster.playout.daemon import Daemon
+    from broadcaster.playout.ear import Ear
     from broadcaster.playout.player import Player
     from broadcaster.services.doctor import DoctorSettings, Probes
     from broadcaster.services.forwarding import DistrictPort
     from broadcaster.services.media import MediaSettings
     from broadcaster.services.programmes import BuiltProgramme, FrameSettings, ProgrammeParts
     from broadcaster.services.queue import Lengths
+    from broadcaster.speech.engines import Engine as TtsEngine
     from broadcaster.speech.normalize import Normalizer
     from broadcaster.speech.render import Renderer
+    from broadcaster.speech.voices import VoiceOffer
     from broadcaster.store.models import RevisionRow, StationRow
     from broadcaster.witness import Witness
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# How often the daemon retries off-air verdicts whose rows were late and prunes old recordings.
+EAR_CHORE_S = 60.0
 
 
 @dataclass
@@ -157,7 +163,36 @@ class App:
         }
         engines = [create_engine(name, **settings.get(name, {})) for name in sp.engines]
         cache = RenderCache(self.config.home / "cache" / "tts", clock=self.clock)
-        return Renderer(engines, cache, NORMALIZER_VERSION, retries=sp.retries)
+        return Renderer(engines, cache, NORMALIZER_VERSION, retries=sp.retries, voices=self.voice_engine)
+
+    @cached_property
+    def voices(self) -> VoiceOffer:
+        """The voices this PC offers (installed engines only) and the station's default voice and speed."""
+        from broadcaster.speech.voices import installed_voices, station_offer, voice_id
+
+        sp = self.config.speech
+        model = Path(sp.piper_model).expanduser() if sp.piper_model else None
+        google = sp.gtts_lang if "gtts" in sp.engines else None  # Google only where the chain uses it
+        offered = installed_voices(gtts_lang=google, piper_model=model)
+        head = sp.engines[0] if sp.engines else ""
+        espeak = voice_id("espeak", sp.espeak_voice)
+        chain_default = voice_id("gtts", sp.gtts_lang) if head == "gtts" else espeak
+        return station_offer(offered, sp.voice, chain_default, sp.speed)
+
+    def voice_engine(self, voice: str) -> TtsEngine | None:
+        """The TTS engine that speaks an offered voice with the station's settings (None: not offered)."""
+        from broadcaster.speech.engines import create_engine
+        from broadcaster.speech.engines.piper import PiperEngine
+
+        chosen = self.voices.find(voice)
+        if chosen is None:
+            return None
+        sp = self.config.speech
+        if chosen.engine == "piper":
+            return PiperEngine(Path(chosen.name))
+        if chosen.engine == "gtts":
+            return create_engine("gtts", lang=chosen.name, tld=sp.gtts_tld, timeout=sp.gtts_timeout_s)
+        return create_engine("espeak", voice=chosen.name, rate=sp.espeak_rate, pitch=sp.espeak_pitch)
 
     @property
     def loudness_target(self) -> LoudnessTarget:
@@ -289,7 +324,7 @@ class App:
         lease = StationLease(self.sessions, station.id, wait_s=settings.claim_wait_s)
         # Woken at once after an emergency: a datagram from a console in this home, else a fast poll.
         watch = PlanWatch(lambda: plan_stamp(self.sessions, station.id, self.clock.now()))
-        chores: list[tuple[float, Callable[[], None]]] = []
+        chores: list[tuple[float, Callable[[], None]]] = [(1.0, self.relay_chore(station))]
         if (
             district := self.district_port()
         ) is not None:  # forward the log, take in bulletins, while it airs
@@ -310,6 +345,9 @@ class App:
                     InboxChore(self.sessions, code, district, parts, self.clock.now),
                 )
             )
+        ear = self.ear(station)
+        if ear is not None:  # verdicts whose rows were late, and the evidence past its days
+            chores.append((EAR_CHORE_S, ear.housekeep))
         return Daemon(
             source,
             self.player(),
@@ -320,7 +358,34 @@ class App:
             lease=lease,
             wakers=[HomeSocket(self.config.home), watch],
             chores=chores,
+            ear=ear,
         )
+
+    def ear_capture(self) -> str | None:
+        """What the ear records: the configured capture, else the PulseAudio output's monitor (or None)."""
+        capture = self.config.offair.capture.strip()
+        if capture.lower() == "off":
+            return None
+        if capture:
+            return capture
+        if self.player_name() not in ("pacat", "paplay", "ffplay"):
+            return None  # the file sink and ALSA have no monitor: configure a capture device
+        device = self.config.playout.device
+        return f"{device}.monitor" if device else "@DEFAULT_MONITOR@"
+
+    def ear(self, station: StationRow) -> Ear | None:
+        """The off-air check of one station's daemon (None when there is nothing to listen to)."""
+        from broadcaster.audio.offair import EarRules
+        from broadcaster.playout.ear import Ear, EarSettings
+        from broadcaster.services.offair import VerdictWriter
+
+        capture = self.ear_capture()
+        if capture is None:
+            return None
+        o = self.config.offair
+        settings = EarSettings(capture, EarRules(o.silence_s, o.min_similarity), o.keep_days, o.bitrate)
+        writer = VerdictWriter(self.sessions, station.id, self.clock, self.config.home)
+        return Ear(settings, self.config.offair_dir, self.clock, writer)
 
     def doctor_probes(self) -> Probes:
         """The real probes of the station self-check on this PC, from the configuration."""
@@ -361,6 +426,29 @@ class App:
             max_clock_offset_s=self.config.doctor.max_clock_offset_s,
             play_test=play_test,
         )
+
+    def relay_chore(self, station: StationRow) -> Callable[[], None]:
+        """The daemon's relays of the station's sessions: opened ahead, started on time, logged."""
+        from broadcaster.playout.relay import PacatSink, PcmSink, WavSink
+        from broadcaster.playout.relay_chore import RelayChore, RelaySettings
+        from broadcaster.services.station_relays import StationRelays
+
+        p = self.config.playout
+        player = self.player_name()
+
+        def sink(relay: RelayOccurrence) -> PcmSink:
+            if player == "file":
+                return WavSink(
+                    self.config.aired_dir / f"relay-{relay.session_code}-{relay.start:%Y%m%dT%H%M%S}.wav"
+                )
+            return PacatSink(p.device or None)
+
+        filler = Path(p.relay_filler).expanduser() if p.relay_filler else self.signature_path
+        settings = RelaySettings(
+            lead_s=p.relay_lead_s, grace_s=p.grace_s, silence_s=p.relay_silence_s, filler=filler
+        )
+        source = StationRelays(self.sessions, station.id, self.clock.now)
+        return RelayChore(source, sink, self.clock, settings, player)
 
     def district_port(self) -> DistrictPort | None:
         """This station's district server, if the station is linked to one."""

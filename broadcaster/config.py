@@ -52,6 +52,10 @@ class SpeechSection:
     retries: int = 2
     max_chars: int = 5000
     doc_number_rule: str = "natural"
+    # A new bulletin's voice ("espeak:vi-vn-x-south"; empty: the first engine's) and reading speed.
+    voice: str = ""
+    speed: float = 1.0
+    piper_model: str = ""  # a Piper voice file (.onnx) the station provides; empty: no Piper voice
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,24 @@ class PlayoutSection:
     claim_wait_s: float = 2.0
     # The station's lease: a daemon silent this long is taken for dead and another may take over.
     lease_s: float = 30.0
+    # Relays (tiếp sóng): the stream is opened this early; after this much silence from it the filler
+    # plays (a file; empty: the signature tune) until the stream returns.
+    relay_lead_s: float = 20.0
+    relay_silence_s: float = 5.0
+    relay_filler: str = ""
+
+
+@dataclass(frozen=True)
+class OffAirSection:
+    """The ear on the output: what it records while a programme airs, how it judges, how long it keeps it."""
+
+    # "" = the monitor of the playout output (PulseAudio "<device>.monitor"); a PulseAudio source name;
+    # "alsa:<device>" for a capture card wired from the amplifier; "off" = no off-air check.
+    capture: str = ""
+    silence_s: float = 5.0  # dead air this long in an airing makes it "silent"
+    min_similarity: float = 0.6  # below this correlation with the programme, it is "different"
+    keep_days: int = 30  # recordings kept as evidence, then pruned
+    bitrate: str = "24k"  # Opus bit rate of the kept recordings
 
 
 @dataclass(frozen=True)
@@ -139,6 +161,7 @@ class Config:
     programme: ProgrammeSection = field(default_factory=ProgrammeSection)
     playout: PlayoutSection = field(default_factory=PlayoutSection)
     doctor: DoctorSection = field(default_factory=DoctorSection)
+    offair: OffAirSection = field(default_factory=OffAirSection)
     web: WebSection = field(default_factory=WebSection)
     district: DistrictSection = field(default_factory=DistrictSection)
 
@@ -158,6 +181,11 @@ class Config:
         return self.home / "media"
 
     @property
+    def offair_dir(self) -> Path:
+        """Where the ear keeps its recordings and verdicts."""
+        return self.home / "offair"
+
+    @property
     def aired_dir(self) -> Path:
         """Where the file sink writes what it aired."""
         return self.home / "aired"
@@ -171,6 +199,7 @@ SECTIONS: dict[str, type[Any]] = {
     "programme": ProgrammeSection,
     "playout": PlayoutSection,
     "doctor": DoctorSection,
+    "offair": OffAirSection,
     "web": WebSection,
     "district": DistrictSection,
 }

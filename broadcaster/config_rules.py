@@ -122,6 +122,20 @@ def _district_name(value: str) -> Fault | None:
     )
 
 
+VOICE_ENGINES = ("gtts", "espeak", "piper")
+
+
+def _voice(value: str) -> Fault | None:
+    """Empty (the first engine's voice), or "engine:voice" of an engine that has voices."""
+    engine, sep, name = value.partition(":")
+    if not value or (sep and name.strip() and engine in VOICE_ENGINES):
+        return None
+    return (
+        f"giọng đọc '{value}' không đúng dạng",
+        'ghi "bộ đọc:giọng", ví dụ "espeak:vi-vn-x-south" hoặc "gtts:vi"; để trống để dùng bộ đọc đầu tiên',
+    )
+
+
 # "section.key" → its check; a key without a rule is only type-checked.
 RULES: dict[str, Check] = {
     "database.url": _database_url,
@@ -132,6 +146,8 @@ RULES: dict[str, Check] = {
     "speech.retries": _range("số lần thử lại", 0, 10),
     "speech.max_chars": _range("số ký tự tối đa của một bản tin", 1, 100_000),
     "speech.doc_number_rule": _choice("cách đọc số văn bản", DOC_NUMBER_RULES),
+    "speech.voice": _voice,
+    "speech.speed": _range("tốc độ đọc", 0.8, 1.25, " lần"),
     "audio.target_lufs": _range("độ lớn mục tiêu", -40, -5, " LUFS"),
     "audio.true_peak_dbtp": _range("đỉnh thực tối đa", -9, 0, " dBTP"),
     "audio.format": _choice("định dạng âm thanh", AUDIO_FORMATS),
@@ -148,6 +164,14 @@ RULES: dict[str, Check] = {
     "playout.resume_policy": _choice("cách xử lý chương trình bị cắt", RESUME_POLICIES),
     "playout.claim_wait_s": _range("thời gian chờ cơ sở dữ liệu khi nhận phát", 0.1, 30, " giây"),
     "playout.lease_s": _range("thời hạn quyền phát của trạm phát", 5, 600, " giây"),
+    "playout.relay_lead_s": _range("thời gian mở trước luồng tiếp sóng", 1, 300, " giây"),
+    "playout.relay_silence_s": _range(
+        "thời gian im lặng trước khi phát âm thanh thay thế", 0.5, 120, " giây"
+    ),
+    "offair.silence_s": _range("thời gian mất tiếng để báo", 0.5, 600, " giây"),
+    "offair.min_similarity": _range("độ giống tối thiểu với chương trình", 0.05, 0.99),
+    "offair.keep_days": _range("số ngày giữ bản ghi đường ra loa", 1, 3660, " ngày"),
+    "offair.bitrate": _bitrate,
     "doctor.min_free_mb": _range("dung lượng trống tối thiểu", 0, 1_000_000, " MB"),
     "doctor.max_clock_offset_s": _range("độ lệch đồng hồ cho phép", 0, 3600, " giây", above=True),
     "web.port": _range("cổng của trang quản lý", 1, 65535),

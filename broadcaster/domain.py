@@ -25,6 +25,14 @@ class Outcome(enum.StrEnum):
     SKIPPED = "skipped"
 
 
+class OffAir(enum.StrEnum):
+    """What the station's ear heard on its output during one airing (a fact added after the as-run row)."""
+
+    HEARD = "heard"  # the recording matches the programme
+    SILENT = "silent"  # dead air longer than the configured window
+    DIFFERENT = "different"  # something else was heard
+
+
 class Trigger(enum.StrEnum):
     """What started an airing."""
 
@@ -86,6 +94,24 @@ def _seconds(t: time) -> float:
     return t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1e6
 
 
+RELAY_PLACES = ("first", "last")
+
+
+@dataclass(frozen=True)
+class RelayRule:
+    """A session's relay (tiếp sóng) of national or provincial radio: its source, length and place.
+
+    `place` "first": the relay opens the session and the bulletins follow it; "last": the bulletins
+    come first and the relay closes the session, starting on the second at the session's end minus
+    its length. Either way the relay's length counts against the session's.
+    """
+
+    source: str  # http(s) stream URL, or "device:<capture source>" (the FM receiver's line-in)
+    length: timedelta
+    place: str = "first"
+    filler: str = ""  # a file played while the stream is gone (empty: the signature tune)
+
+
 @dataclass(frozen=True)
 class SessionRule:
     """A recurring broadcast session: weekdays (0 = Monday), local start, maximum length, validity."""
@@ -97,6 +123,7 @@ class SessionRule:
     max_length: timedelta
     valid_from: date | None = None
     valid_to: date | None = None
+    relay: RelayRule | None = None
 
     def runs_on(self, day: date) -> bool:
         """True if the rule yields a session on this local date (exceptions aside)."""
@@ -178,13 +205,34 @@ class Station:
 
 
 @dataclass(frozen=True)
+class RelayOccurrence:
+    """One concrete relay: when it starts (UTC) and for how long, from where."""
+
+    session_code: str
+    name: str
+    start: datetime
+    length: timedelta
+    source: str
+    filler: str = ""
+
+    @property
+    def end(self) -> datetime:
+        """When the relay stops."""
+        return self.start + self.length
+
+
+@dataclass(frozen=True)
 class SessionOccurrence:
-    """One concrete session: a rule (or an extra) on a date, as UTC-aware instants."""
+    """One concrete session: a rule (or an extra) on a date, as UTC-aware instants.
+
+    With a relay, `start` and `max_length` are the bulletins' part of the session and `relay` the rest.
+    """
 
     session_code: str
     name: str
     start: datetime
     max_length: timedelta
+    relay: RelayOccurrence | None = None
 
     @property
     def end(self) -> datetime:
@@ -215,6 +263,8 @@ class AsRunRecord:
     queued_by: str | None = None
     approved_by: str | None = None
     row_id: int | None = None
+    # The off-air verdict for this row (None: not listened to); `CountingRules.heard_only` reads it.
+    heard: OffAir | None = None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import enum
 from collections.abc import Mapping
 from datetime import date
 
-from broadcaster.domain import BulletinStatus, ExceptionKind, Outcome, Priority, Role, Trigger
+from broadcaster.domain import BulletinStatus, ExceptionKind, OffAir, Outcome, Priority, Role, Trigger
 
 # What happened to an airing (the as-run log's outcome).
 OUTCOMES: Mapping[str, str] = {
@@ -21,6 +21,19 @@ OUTCOMES: Mapping[str, str] = {
     Outcome.FAILED: "phát lỗi",
     Outcome.MISSED: "bị lỡ",
     Outcome.SKIPPED: "bị bỏ qua",
+}
+
+# What the station's ear heard on its output during an airing (the off-air verdict).
+OFF_AIR: Mapping[str, str] = {
+    OffAir.HEARD: "đã nghe thấy",
+    OffAir.SILENT: "mất tiếng",
+    OffAir.DIFFERENT: "phát sai nội dung",
+}
+# The console's report option and the alert texts of the off-air check.
+HEARD_ONLY = "chỉ tính lượt đã nghe thấy"
+OFF_AIR_ALERT: Mapping[str, str] = {
+    OffAir.SILENT: "Mất tiếng trên đường ra loa",
+    OffAir.DIFFERENT: "Đường ra loa phát nội dung khác với chương trình",
 }
 
 # Thông tư 39/2020/TT-BTTTT: thông thường (fitted in), ưu tiên (ordered by the operator), khẩn cấp.
@@ -183,6 +196,8 @@ ALERT_KINDS: Mapping[str, str] = {
     "daemon": "trạm phát",
     "backlog": "nhật ký chờ ghi",
     "chain": "chuỗi nhật ký",
+    "silent": "mất tiếng trên loa",
+    "different": "loa phát sai nội dung",
 }
 
 # What a ward did with a bulletin the district sent it (the district console's delivery column).
@@ -256,11 +271,23 @@ AUDIT_OBJECTS: Mapping[str, str] = {
     "user": "người dùng",
 }
 
+# The voices a bulletin may be read with, keyed "engine:voice" (speech/voices.py offers the installed ones).
+VOICES: Mapping[str, str] = {
+    "gtts:vi": "Giọng nữ miền Bắc (Google)",
+    "espeak:vi": "Giọng nam miền Bắc (espeak-ng)",
+    "espeak:vi-vn-x-central": "Giọng nam miền Trung (espeak-ng)",
+    "espeak:vi-vn-x-south": "Giọng nam miền Nam (espeak-ng)",
+}
+# A voice id with no "engine:" part: the station's own chain as configured (bulletins written before
+# voices could be chosen).
+STATION_VOICE = "Giọng mặc định của đài"
+
 # Who acts at a station for its district (the audit trail's and the as-run log's name for it).
 DISTRICT_ACTOR_NAME = "Máy chủ huyện"
 
 ENUM_LABELS: Mapping[type[enum.Enum], Mapping[str, str]] = {
     Outcome: OUTCOMES,
+    OffAir: OFF_AIR,
     Priority: PRIORITIES,
     Trigger: TRIGGERS,
     BulletinStatus: BULLETIN_STATUSES,
@@ -292,6 +319,11 @@ def _lookup(table: Mapping[str, str], code: str, capital: bool) -> str:
 def outcome(code: str, *, capital: bool = False) -> str:
     """An outcome code as stored ("completed") → its label."""
     return _lookup(OUTCOMES, code, capital)
+
+
+def off_air(code: str, *, capital: bool = False) -> str:
+    """An off-air verdict code as stored ("heard", "silent", "different") → its label."""
+    return _lookup(OFF_AIR, code, capital)
 
 
 def priority(code: str, *, capital: bool = False) -> str:
@@ -365,6 +397,23 @@ def player(name: str) -> str:
 def chain_problem(kind: str) -> str:
     """How the as-run chain is broken ("edited" ...) → "bị sửa" ..."""
     return CHAIN_PROBLEMS.get(kind, kind)
+
+
+def voice(voice_id: str) -> str:
+    """A voice id ("espeak:vi-vn-x-south") → "Giọng nam miền Nam (espeak-ng)"; Piper: its model's name."""
+    if voice_id in VOICES:
+        return VOICES[voice_id]
+    engine, _, name = voice_id.partition(":")
+    if engine == "piper" and name:
+        return f"Giọng Piper «{name}» (tệp giọng của đài)"
+    if engine in ("espeak", "gtts") and name:
+        return f"Giọng {name} ({'espeak-ng' if engine == 'espeak' else 'Google'})"
+    return STATION_VOICE
+
+
+def speed(factor: float) -> str:
+    """A reading speed → "1,1×" (Vietnamese decimal comma; "1×" for normal speed)."""
+    return f"{factor:g}".replace(".", ",") + "×"
 
 
 def rewrite_rule(rule: str) -> str:

@@ -54,6 +54,34 @@ def bulletin() -> None:
     """Bản tin: viết, sửa, gửi duyệt, duyệt, trả lại, ngừng phát, xem."""
 
 
+_VOICE_HELP = "Giọng đọc, ví dụ espeak:vi-vn-x-south (xem: broadcaster bulletin voices); mặc định của đài."
+_SPEED_HELP = "Tốc độ đọc từ 0,8 đến 1,25 lần (1 là bình thường), giữ nguyên cao độ giọng."
+voice_option = click.option("--voice", metavar="GIỌNG", help=_VOICE_HELP)
+speed_option = click.option("--speed", metavar="SỐ", help=_SPEED_HELP)
+
+
+def _reading(voice: str, speed: float) -> str:
+    """ "Giọng nam miền Nam (espeak-ng), tốc độ 1,1×"."""
+    return f"{labels.voice(voice)}, tốc độ {labels.speed(speed)}"
+
+
+@bulletin.command("voices")
+@json_option
+@pass_state
+def voices(state: State, as_json: bool) -> None:
+    """Các giọng đọc có trên máy của đài, và giọng, tốc độ mặc định."""
+    offer = state.app.voices
+    rows = [{"voice": v.id, "label": v.label, "default": v.id == offer.default_voice} for v in offer.voices]
+    if as_json:
+        defaults = {"default_voice": offer.default_voice, "default_speed": offer.default_speed}
+        print_json({"voices": rows, **defaults})
+        return
+    print_table(
+        ["Giọng", "Tên", "Mặc định"], [(r["voice"], r["label"], "✓" if r["default"] else "") for r in rows]
+    )
+    click.echo(f"Tốc độ đọc mặc định: {labels.speed(offer.default_speed)}")
+
+
 @bulletin.command("add")
 @click.option("--campaign", required=True, metavar="MÃ", help="Mã chiến dịch.")
 @click.option("--title", required=True, help="Tiêu đề bản tin.")
@@ -67,6 +95,8 @@ def bulletin() -> None:
     metavar="TỆP",
     help="Bản ghi âm của cán bộ (MP3, WAV, M4A, OGG, FLAC, WebM) thay lời đọc máy; tiêu đề là phần mô tả.",
 )
+@voice_option
+@speed_option
 @actor_option
 @pass_state
 def add(
@@ -76,6 +106,8 @@ def add(
     agency: str,
     file: str | None,
     audio: Path | None,
+    voice: str | None,
+    speed: str | None,
     actor: str | None,
 ) -> None:
     """Viết bản tin mới (bản nháp)."""
@@ -85,12 +117,19 @@ def add(
             raise InputError(
                 "Chỉ dùng một trong hai: --file hoặc --audio.", "Bản ghi âm không cần nội dung chữ."
             )
+        if voice is not None or speed is not None:
+            raise InputError(
+                "Bản ghi âm được phát đúng như đã ghi: không chọn được giọng hay tốc độ.",
+                "Bỏ --voice và --speed khi dùng --audio.",
+            )
         row_id = _add_recording(app, state, campaign, title, agency, audio, actor)
         click.echo(
             f"Đã lưu bản tin số {row_id} (bản ghi âm, bản nháp). "
             f"Gửi duyệt: broadcaster bulletin submit {row_id}"
         )
         return
+    offer = app.voices
+    bulletins.choose_reading(offer, voice, speed)  # a bad voice or speed is refused before the editor opens
     text = _read_text(file)
     with app.station_tx(state.station) as (s, station):
         row = bulletins.add(
@@ -103,8 +142,15 @@ def add(
             actor=actor,
             now=app.clock.now(),
             speak=app.speak,
+            voice=voice,
+            speed=speed,
+            offer=offer,
         )
-        click.echo(f"Đã lưu bản tin số {row.id} (bản nháp). Gửi duyệt: broadcaster bulletin submit {row.id}")
+        rev = bulletins.latest_revision(row)
+        click.echo(
+            f"Đã lưu bản tin số {row.id} (bản nháp; {_reading(rev.voice, rev.speed)}). "
+            f"Gửi duyệt: broadcaster bulletin submit {row.id}"
+        )
 
 
 def _add_recording(
@@ -143,20 +189,44 @@ def _add_recording(
     is_flag=True,
     help="Giữ các lượt phát đã xếp, phát theo phiên bản đã duyệt (chỉ lãnh đạo hoặc nhân viên vận hành).",
 )
+@voice_option
+@speed_option
 @actor_option
 @pass_state
-def edit(state: State, bulletin_id: int, file: str | None, keep_airings: bool, actor: str | None) -> None:
-    """Sửa bản tin: tạo phiên bản mới (phải duyệt lại; các lượt phát sắp tới được gỡ khỏi lịch)."""
+def edit(
+    state: State,
+    bulletin_id: int,
+    file: str | None,
+    keep_airings: bool,
+    voice: str | None,
+    speed: str | None,
+    actor: str | None,
+) -> None:
+    """Sửa bản tin: nội dung, giọng đọc hoặc tốc độ; tạo phiên bản mới (phải duyệt lại; các lượt phát
+    sắp tới được gỡ khỏi lịch). Chỉ đổi --voice/--speed thì giữ nguyên nội dung."""
     app = state.app
     with app.tx() as s:
         current = bulletins.latest_revision(bulletins.get(s, bulletin_id)).text
-    text = _read_text(file, current)
+    only_reading = file is None and (voice is not None or speed is not None)
+    text = current if only_reading else _read_text(file, current)
     with app.tx() as s:
         result = bulletins.edit(
-            s, bulletin_id, text, actor=actor, now=app.clock.now(), speak=app.speak, keep_airings=keep_airings
+            s,
+            bulletin_id,
+            text,
+            actor=actor,
+            now=app.clock.now(),
+            speak=app.speak,
+            keep_airings=keep_airings,
+            voice=voice,
+            speed=speed,
+            offer=app.voices,
         )
         zone = station_zone_of(s, result.revision.bulletin.station_id)
-    click.echo(f"Đã lưu phiên bản {result.revision.number} của bản tin {bulletin_id}; cần gửi duyệt lại.")
+        reading = _reading(result.revision.voice, result.revision.speed)
+    click.echo(
+        f"Đã lưu phiên bản {result.revision.number} của bản tin {bulletin_id} ({reading}); cần gửi duyệt lại."
+    )
     if result.kept:
         click.echo(f"Giữ {result.kept} lượt phát sắp tới, phát theo phiên bản đã duyệt trước đó.")
     _echo_withdrawn(result.withdrawn, zone)
@@ -196,12 +266,13 @@ def approve(state: State, bulletin_id: int, spoken_hash: str | None, yes: bool, 
     with app.tx() as s:
         rev = bulletins.latest_revision(bulletins.get(s, bulletin_id))
         spoken, digest, recording = rev.spoken_text, rev.spoken_sha256, rev.source_audio
+        reading = _reading(rev.voice, rev.speed)
     if not yes:
         if recording:
             click.echo(f"Bản ghi âm sẽ được phát: {recording}\n({spoken})")
             click.echo(f"Nghe trước: broadcaster speech render --bulletin {bulletin_id} -o nghe-thu.mp3")
         else:
-            click.echo("Lời sẽ được đọc trên loa:\n")
+            click.echo(f"Lời sẽ được đọc trên loa ({reading}):\n")
             click.echo(spoken)
         click.echo(f"\nMã băm lời đọc: {digest[:12]}")
         click.confirm("Duyệt đúng nội dung này?", abort=True)
@@ -221,8 +292,9 @@ def _render_approved(app: App, bulletin_id: int) -> None:
     try:
         with app.tx() as s:
             audio = render_approved(s, bulletin_id, app.renderer, app.media_settings(), now=app.clock.now())
-            engine, kind, duration = audio.engine, audio.kind, audio.duration_s
-            first = app.renderer.first_engine
+            engine, kind, duration, fallback = audio.engine, audio.kind, audio.duration_s, audio.fallback
+            chosen = bulletins.approved_revision(bulletins.get(s, bulletin_id)).voice
+            first = media.preferred_engine(chosen, app.renderer.first_engine)
     except BroadcasterError as exc:
         click.echo(
             f"Chưa tạo được âm thanh ({exc.one_line()}). Việc duyệt vẫn có hiệu lực; "
@@ -231,7 +303,7 @@ def _render_approved(app: App, bulletin_id: int) -> None:
         return
     voice = "bản ghi âm" if kind == "recording" else f"giọng {engine}"
     click.echo(f"Đã tạo âm thanh: {duration:.1f} giây, {voice}.")
-    if kind == "speech" and engine != first:
+    if kind == "speech" and fallback:
         click.echo(fallback_note(engine, first))
 
 
@@ -336,12 +408,14 @@ def show(state: State, bulletin_id: int, as_json: bool) -> None:
                 "spoken_text": r.spoken_text,
                 "source_audio": r.source_audio,
                 "reject_reason": r.reject_reason,
+                "voice": r.voice,
+                "speed": r.speed,
             }
             for r in b.revisions
         ]
         latest = bulletins.latest_revision(b)
         current = media.current_render(s, latest)
-        renders = [media.render_summary(r, first) for r in media.renders_of(s, latest)]
+        renders = [media.render_summary(r, first, latest.voice) for r in media.renders_of(s, latest)]
         airings: list[dict[str, object]] = [
             {
                 "seq": a.seq,
@@ -364,10 +438,13 @@ def show(state: State, bulletin_id: int, as_json: bool) -> None:
             "status": b.status,
             "revisions": revs,
             "renders": renders,
-            "on_fallback_voice": bool(current and first and media.on_fallback(current, first)),
+            "on_fallback_voice": bool(
+                current and first and media.revision_on_fallback(current, latest, first)
+            ),
             "airings": airings,
         }
         fallback_engine = current.engine if current is not None else ""
+        preferred = media.preferred_engine(latest.voice, first) if first else None
     if as_json:
         print_json(data)
         return
@@ -381,6 +458,7 @@ def show(state: State, bulletin_id: int, as_json: bool) -> None:
         click.echo(f"\nBản ghi âm: {last['source_audio']}")
     else:
         click.echo("\nLời đọc trên loa:\n" + str(last["spoken_text"]).strip())
+        click.echo(f"\nGiọng đọc: {_reading(str(last['voice']), float(str(last['speed'])))}")
     click.echo(f"\nMã băm lời đọc: {last['spoken_sha256']}")
     click.echo("\nCác phiên bản:")
     for r in revs:
@@ -388,8 +466,8 @@ def show(state: State, bulletin_id: int, as_json: bool) -> None:
         written, state_ = _local(r["created_at"], zone), labels.approval(str(r["approval"]))
         click.echo(f"  {r['number']}: {r['author']} viết lúc {written}: {state_}{extra}")
     _echo_renders(renders, int(str(last["number"])))
-    if data["on_fallback_voice"] and first:
-        click.echo(fallback_note(fallback_engine, first))
+    if data["on_fallback_voice"] and preferred:
+        click.echo(fallback_note(fallback_engine, preferred))
     _echo_airings(airings, zone, names)
 
 

@@ -12,7 +12,7 @@ import click
 from broadcaster.cli.common import State, actor_option, parse_date, pass_state, print_json, print_table
 from broadcaster.errors import InputError
 from broadcaster.planning.calendar import check_day_order, local_day
-from broadcaster.reports.compliance import ComplianceReport, DueItem
+from broadcaster.reports.compliance import ComplianceReport, CountingRules, DueItem
 from broadcaster.reports.export import compliance_dict, due_dict
 from broadcaster.reports.periods import parse_kind
 from broadcaster.reports.printable import COMPLIANCE_HEADER, compliance_rows
@@ -64,6 +64,9 @@ def _emit(data: bytes, out: Path | None) -> None:
 @click.option("-o", "--output", "out", type=click.Path(path_type=Path), help="Ghi ra tệp (ghi trọn vẹn).")
 @click.option("--due", is_flag=True, help="Các chiến dịch có nguy cơ không đạt chỉ tiêu tuần/tháng này.")
 @click.option("--number", default="", metavar="SỐ", help='Số văn bản, in thành "Số: SỐ/BC-UBND".')
+@click.option(
+    "--heard-only", is_flag=True, help="Chỉ tính lượt đã nghe thấy (máy nghe đường ra loa xác nhận)."
+)
 @click.pass_context
 def report(
     ctx: click.Context,
@@ -75,6 +78,7 @@ def report(
     out: Path | None,
     due: bool,
     number: str,
+    heard_only: bool,
 ) -> None:
     """Báo cáo kết quả phát sóng theo chỉ tiêu chiến dịch (chỉ tính các lượt đã phát thực tế)."""
     if ctx.invoked_subcommand is not None:
@@ -100,6 +104,7 @@ def report(
     first, last = (parse_date(from_) if from_ else None), (parse_date(to) if to else None)
     check_day_order(first, last, "Đổi lại --from và --to.")
     codes = [c for c in campaigns if c != "all"] or None
+    rules = CountingRules(heard_only=heard_only)
     with app.station_tx(state.station) as (s, station):
         if fmt in ("pdf", "docx"):
             today = local_day(now, reporting.station_zone(station))
@@ -116,10 +121,13 @@ def report(
                 place=app.config.station.place,
                 number=number,
                 fmt=fmt,
+                rules=rules,
             )
             click.echo(f"Đã ghi báo cáo {target}")
             return
-        reports = reporting.compliance_reports(s, station, codes, kind, now=now, first=first, last=last)
+        reports = reporting.compliance_reports(
+            s, station, codes, kind, now=now, first=first, last=last, rules=rules
+        )
     if fmt == "json":
         payload = {"station": station.code, "reports": [compliance_dict(r) for r in reports]}
         _emit((json.dumps(payload, ensure_ascii=False, indent=2) + "\n").encode("utf-8"), out)

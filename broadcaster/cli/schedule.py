@@ -20,7 +20,7 @@ from broadcaster.cli.common import (
     print_table,
     shorten,
 )
-from broadcaster.domain import Priority
+from broadcaster.domain import Priority, RelayOccurrence
 from broadcaster.errors import InputError
 from broadcaster.schedules import load_schedule
 from broadcaster.services import filling, queue, schedule_views, stations
@@ -144,6 +144,7 @@ def plan(state: State, from_: str, to: str, as_json: bool) -> None:
             "name": slot.name,
             "max_minutes": slot.max_s / 60 if slot.max_s is not None else None,
             "items": [_item(i) for i in slot.items],
+            "relay": _relay(slot.relay, zone),
         }
         for slot in slots
     ]
@@ -154,6 +155,22 @@ def plan(state: State, from_: str, to: str, as_json: bool) -> None:
     table = []
     for r in rows:
         start_cell, session_name = _when(r["start"]), labels.session_name(r["session"], r["name"])
+        relay = r["relay"]
+        relay_row = None
+        if relay is not None:
+            length = planning.mmss(relay["minutes"] * 60)
+            relay_row = (
+                _when(relay["start"]),
+                session_name,
+                "Tiếp sóng",
+                "",
+                "",
+                "",
+                length,
+                relay["source"][:50],
+            )
+        if relay_row and relay["start"] <= r["start"]:
+            table.append(relay_row)
         if not r["items"]:
             table.append((start_cell, session_name, "", "", "", "", "", "(trống)"))
         for i in r["items"]:
@@ -169,7 +186,17 @@ def plan(state: State, from_: str, to: str, as_json: bool) -> None:
                     i["title"][:50],
                 )
             )
+        if relay_row and relay["start"] > r["start"]:
+            table.append(relay_row)
     print_table(["Giờ", "Buổi", "Chiến dịch", "Bản tin", "Bản", "Ưu tiên", "Thời lượng", "Tiêu đề"], table)
+
+
+def _relay(relay: RelayOccurrence | None, zone: ZoneInfo) -> dict[str, Any] | None:
+    """A session's relay as the plan lists it (local start, minutes, source)."""
+    if relay is None:
+        return None
+    minutes = relay.length.total_seconds() / 60
+    return {"start": relay.start.astimezone(zone), "minutes": minutes, "source": relay.source}
 
 
 def _when(start: datetime) -> str:

@@ -87,30 +87,52 @@ def normalize_cmd(state: State, text: str, explain: bool, as_json: bool) -> None
     "-o", "--output", type=click.Path(path_type=Path), metavar="TỆP", help="Tệp âm thanh ghi ra (nghe thử)."
 )
 @click.option("--upgrade", is_flag=True, help="Làm lại bằng bộ đọc ưu tiên các bản đang dùng giọng dự phòng.")
+@click.option("--voice", metavar="GIỌNG", help="Giọng nghe thử --text (xem: broadcaster bulletin voices).")
+@click.option("--speed", metavar="SỐ", help="Tốc độ nghe thử --text, từ 0,8 đến 1,25 lần.")
 @pass_state
 def render_cmd(
-    state: State, text: str | None, bulletin_id: int | None, output: Path | None, upgrade: bool
+    state: State,
+    text: str | None,
+    bulletin_id: int | None,
+    output: Path | None,
+    upgrade: bool,
+    voice: str | None,
+    speed: str | None,
 ) -> None:
     """Tạo âm thanh: nghe thử (--text/--bulletin -o TỆP) hoặc mọi bản tin đã duyệt còn thiếu."""
     if text is not None and bulletin_id is not None:
         raise InputError("Chỉ dùng một trong hai: --text hoặc --bulletin.", "Bỏ bớt một tùy chọn.")
+    if (voice is not None or speed is not None) and text is None:
+        raise InputError(
+            "--voice và --speed chỉ dùng với --text (bản tin đọc bằng giọng và tốc độ đã lưu).",
+            "Đổi giọng của bản tin bằng: broadcaster bulletin edit SỐ --voice GIỌNG",
+        )
     if output is not None:
         if text is None and bulletin_id is None:
             raise InputError(
                 "Cần --text hoặc --bulletin khi ghi ra tệp.", "Ví dụ: --bulletin 3 -o nghe-thu.mp3"
             )
-        _preview(state.app, text, bulletin_id, output, upgrade)
+        _preview(state.app, text, bulletin_id, output, upgrade, (voice, speed))
         return
     if text is not None or bulletin_id is not None:
         raise InputError("Nghe thử cần tệp ra.", "Thêm -o TỆP, ví dụ: -o nghe-thu.mp3")
     _render_pending(state, upgrade)
 
 
-def _preview(app: App, text: str | None, bulletin_id: int | None, output: Path, upgrade: bool) -> None:
-    """Render one text or a bulletin's latest revision and write it, normalised, to `output`."""
+def _preview(
+    app: App,
+    text: str | None,
+    bulletin_id: int | None,
+    output: Path,
+    upgrade: bool,
+    chosen: tuple[str | None, str | None] = (None, None),
+) -> None:
+    """Render one text (in the `chosen` voice and speed) or a bulletin's latest revision (in its own)
+    and write it, normalised, to `output`."""
     from broadcaster.services import bulletins, media
 
     settings = app.media_settings()
+    preferred = app.renderer.first_engine
     media.check_output_name(output, settings.fmt)
     if bulletin_id is not None:
         # The latest revision even before approval: the officer listens before submitting.
@@ -121,19 +143,22 @@ def _preview(app: App, text: str | None, bulletin_id: int | None, output: Path, 
             row = media.ensure_render(s, rev, app.renderer, settings, now=app.clock.now(), upgrade=upgrade)
             src, engine, kind = Path(row.path), row.engine, row.kind
             duration, lufs = row.duration_s, row.integrated_lufs
+            preferred = media.preferred_engine(rev.voice, preferred)
     else:
         assert text is not None
+        voice, speed = bulletins.choose_reading(app.voices, *chosen)
         spoken = app.speak(_text_arg(text))
         src, _sha, engine, _voice, duration, lufs, _peak = media.render_spoken(
-            spoken, app.renderer, settings, upgrade=upgrade
+            spoken, app.renderer, settings, upgrade=upgrade, voice=voice, speed=speed
         )
         kind = "speech"
+        preferred = media.preferred_engine(voice, preferred)
     media.write_preview(src, output, settings.fmt)
     loud = f", {lufs:.1f} LUFS" if lufs is not None else ""
     voice = "bản ghi âm" if kind == "recording" else f"giọng {engine}"
     click.echo(f"Đã ghi {output} ({duration:.1f} giây{loud}, {voice}).")
-    if kind == "speech" and engine != app.renderer.first_engine:
-        click.echo(fallback_note(engine, app.renderer.first_engine))
+    if kind == "speech" and engine != preferred:
+        click.echo(fallback_note(engine, preferred))
 
 
 def _render_pending(state: State, upgrade: bool) -> None:

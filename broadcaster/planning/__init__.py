@@ -34,6 +34,7 @@ from broadcaster.planning.sessions import (
     next_occurrence,
     occurrences,
     programme_length,
+    relay_occurrences,
 )
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "next_occurrence",
     "occurrences",
     "programme_length",
+    "relay_occurrences",
     "station_zone",
     "to_utc",
     "week_bounds",

@@ -13,6 +13,7 @@ from broadcaster.domain import (
     EXTRA_SESSION_CODE,
     ExceptionKind,
     Priority,
+    RelayOccurrence,
     ScheduleException,
     SessionOccurrence,
     SessionRule,
@@ -87,7 +88,7 @@ def occurrences(station: Station, start: date, end: date) -> list[SessionOccurre
         cancels = [e for e in todays if e.kind is ExceptionKind.CANCEL]
         for rule in station.sessions:
             if rule.runs_on(day) and not any(_cancels(e, rule) for e in cancels):
-                occ = SessionOccurrence(rule.code, rule.name, to_utc(zone, day, rule.start), rule.max_length)
+                occ = _occurrence(rule, to_utc(zone, day, rule.start))
                 found.setdefault(occ.start, occ)
         for exc in todays:
             if exc.kind is ExceptionKind.EXTRA:
@@ -95,6 +96,22 @@ def occurrences(station: Station, start: date, end: date) -> list[SessionOccurre
                 found.setdefault(extra.start, extra)
         day += timedelta(days=1)
     return sorted(found.values(), key=lambda o: (o.start, o.session_code))
+
+
+def _occurrence(rule: SessionRule, start: datetime) -> SessionOccurrence:
+    """The session's bulletins part at `start`, and its relay before or after it."""
+    if rule.relay is None:
+        return SessionOccurrence(rule.code, rule.name, start, rule.max_length)
+    relay, rest = rule.relay, rule.max_length - rule.relay.length
+    at = start if relay.place == "first" else start + rest
+    aired = RelayOccurrence(rule.code, rule.name, at, relay.length, relay.source, relay.filler)
+    bulletins_at = start + relay.length if relay.place == "first" else start
+    return SessionOccurrence(rule.code, rule.name, bulletins_at, rest, aired)
+
+
+def relay_occurrences(station: Station, start: date, end: date) -> list[RelayOccurrence]:
+    """The relays of the sessions on local dates start..end inclusive (cancelled sessions have none)."""
+    return [o.relay for o in occurrences(station, start, end) if o.relay is not None]
 
 
 def _cancels(exc: ScheduleException, rule: SessionRule) -> bool:
@@ -120,7 +137,8 @@ def find_occurrence(station: Station, day: date, local_start: time) -> SessionOc
     zone = station_zone(station)
     todays = occurrences(station, day, day)
     for occ in todays:
-        if occ.start.astimezone(zone).time() == local_start:
+        starts = [occ.start] + ([occ.relay.start] if occ.relay is not None else [])
+        if any(s.astimezone(zone).time() == local_start for s in starts):
             return occ
     if todays:
         listed = ", ".join(f"{_hhmm(o.start.astimezone(zone).time())} ({o.name})" for o in todays)

@@ -38,6 +38,7 @@ from broadcaster.playout.asrun import (
     session_trigger,
     to_resume,
 )
+from broadcaster.playout.ear import Ear, Ears
 from broadcaster.playout.faults import AlreadyTaken, ClaimLost, fault_cause
 from broadcaster.playout.journal import ON_AIR, OnAirJournal, item_to_json
 from broadcaster.playout.player import Player
@@ -105,6 +106,7 @@ class Daemon:
         lease: Lease | None = None,
         wakers: Sequence[Waker] = (),
         chores: Sequence[tuple[float, Callable[[], None]]] = (),
+        ear: Ear | None = None,
     ) -> None:
         self._source = source
         self._player = player
@@ -130,6 +132,7 @@ class Daemon:
         self._threads: set[threading.Thread] = set()
         self._wakers = tuple(wakers)
         self._chores = tuple(chores)  # (every seconds, job): background work beside the airing
+        self.ears = Ears(ear, clock)  # the off-air check: records the output while a programme airs
         self._wake = threading.Event()
         self._sync_thread: threading.Thread | None = None
         self._scheduler = BackgroundScheduler(
@@ -230,6 +233,7 @@ class Daemon:
         self._scheduler.shutdown(wait=True)
         for thread in list(self._threads):
             thread.join(timeout=10)
+        self.ears.wait(timeout=60)  # the last programme's off-air verdicts are written before the end
         for when, prepared, token in self._preparer.close_all():  # prepared, never aired: give it back
             self._settler.release(when, prepared.airing_ids, token)
         if left := self._settler.flush():
@@ -428,6 +432,7 @@ class Daemon:
         with self._state:
             self._threads.add(thread)
             self._active.add(ps.planned_start)
+        self.ears.open(ps.planned_start)
         try:
             self._air(ps)
         except Exception as exc:
@@ -438,6 +443,7 @@ class Daemon:
             except Exception:
                 log.exception("Không ghi được nhật ký buổi %s", ps.planned_start.isoformat())
         finally:
+            self.ears.close(ps.planned_start)
             self._preparer.done(ps.planned_start)
             with self._state:
                 self._threads.discard(thread)
@@ -533,6 +539,7 @@ class Daemon:
             log.error("Không phát được buổi %s: %s", when.isoformat(), exc.one_line())
             self._settle_unaired(ps, f"bộ phát lỗi: {exc.one_line()}", Outcome.FAILED, built.items)
             return
+        self.ears.began(when)
         journal = self._journal.write(when, {**on_air_record, "started_at": started.isoformat()})
         result = None
         try:
@@ -566,6 +573,7 @@ class Daemon:
             note=note,
         )
         self._settle(ps, entries)
+        self.ears.ended(when, built.path, built.items, entries, result.played_s)
         if preempted:
             self._keep_for_resume(entries)
 

@@ -6,6 +6,8 @@ Rules (stated here because inspectors will ask):
   row always adds its played minutes, and counts as an airing only if at least
   `CountingRules.min_played_fraction` of the clip played (default 0.5, i.e. half of the bulletin was
   heard). FAILED, MISSED and SKIPPED rows add nothing; failed and missed are reported in their columns.
+  With `CountingRules.heard_only`, a row counts (airing and minutes) only if the station's ear heard it
+  as planned (its off-air verdict, or that of the row it corrects, is "heard").
 * Rows are placed in periods by the local date (in the station's zone, passed in) of their actual start,
   or of their planned start when they never started. Weeks are ISO weeks (Monday first).
 * Targets in a period are judged over the days the campaign is active in it. A period cut by the
@@ -30,7 +32,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 from itertools import pairwise
 
-from broadcaster.domain import AsRunRecord, Campaign, Outcome, Target
+from broadcaster.domain import AsRunRecord, Campaign, OffAir, Outcome, Target
 from broadcaster.errors import InputError
 from broadcaster.planning.calendar import local_day
 from broadcaster.reports.periods import (
@@ -47,9 +49,14 @@ _EPS = 1e-9
 
 @dataclass(frozen=True)
 class CountingRules:
-    """How interrupted airings count: as an airing only if this fraction of the clip played."""
+    """How interrupted airings count: as an airing only if this fraction of the clip played.
+
+    `heard_only`: only airings the station's ear heard as planned count (airings and minutes); the
+    missed, failed and interrupted columns are unchanged.
+    """
 
     min_played_fraction: float = 0.5
+    heard_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,8 @@ class ComplianceReport:
 
 def counts_as_airing(record: AsRunRecord, rules: CountingRules) -> bool:
     """True if the row counts as one airing under the stated rule."""
+    if rules.heard_only and record.heard is not OffAir.HEARD:
+        return False
     if record.outcome is Outcome.COMPLETED:
         return True
     if record.outcome is Outcome.INTERRUPTED and record.clip_s > 0:
@@ -105,8 +114,10 @@ def counts_as_airing(record: AsRunRecord, rules: CountingRules) -> bool:
     return False
 
 
-def counted_minutes(record: AsRunRecord) -> float:
-    """Minutes of airtime the row contributes (completed and interrupted rows only)."""
+def counted_minutes(record: AsRunRecord, rules: CountingRules | None = None) -> float:
+    """Minutes of airtime the row contributes (completed and interrupted rows only; heard, if asked)."""
+    if rules is not None and rules.heard_only and record.heard is not OffAir.HEARD:
+        return 0.0
     if record.outcome in (Outcome.COMPLETED, Outcome.INTERRUPTED):
         return max(0.0, record.played_s) / 60.0
     return 0.0
@@ -204,7 +215,7 @@ def _row(
     active_to = min(period.end, campaign.period_end)
     inside = [r for d, r in dated if active_from <= d <= active_to]
     airings = sum(1 for r in inside if counts_as_airing(r, rules))
-    minutes = round(sum(counted_minutes(r) for r in inside), 2)
+    minutes = round(sum(counted_minutes(r, rules) for r in inside), 2)
     targets = period_targets(campaign.target, period.kind, active_from, active_to)
     longest = max(
         ((b - a).days for i, (a, b) in enumerate(all_gaps) if _spans(i, a, b, active_from, active_to)),

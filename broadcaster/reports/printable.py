@@ -173,6 +173,10 @@ def counting_statement(rules: CountingRules) -> str:
     return (
         "Chỉ tính các lượt đã phát thực tế theo nhật ký phát sóng. Lượt phát bị ngắt được tính số phút "
         f"đã phát và được tính là một lượt khi phát được từ {percent}% thời lượng bản tin trở lên."
+    ) + (
+        " Chỉ tính các lượt mà máy nghe đường ra loa đã nghe thấy đúng nội dung chương trình."
+        if rules.heard_only
+        else ""
     )
 
 

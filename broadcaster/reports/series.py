@@ -57,7 +57,7 @@ def record_metrics(record: AsRunRecord, rules: CountingRules) -> list[int]:
     """The contribution of one record in METRICS order, by the rules of reports.compliance."""
     return [
         int(comp.counts_as_airing(record, rules)),
-        round(comp.counted_minutes(record) * 60000),
+        round(comp.counted_minutes(record, rules) * 60000),
         int(record.outcome is Outcome.INTERRUPTED),
         int(record.outcome is Outcome.MISSED),
         int(record.outcome is Outcome.FAILED),

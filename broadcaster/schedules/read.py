@@ -8,7 +8,10 @@ from 1):
                     spoken ident), ward (optional, e.g. "Phường Phú Thứ"), allowed_hours = ["05:00-07:30",
                     "16:30-19:00"] (local "HH:MM-HH:MM", end "24:00" allowed)
     [[session]]     code, name (optional), weekdays = ["mon".."sun"] or ["T2".."T7", "CN"], start = "06:00",
-                    max_minutes = 15, valid_from / valid_to (optional dates); must fit in allowed_hours
+                    max_minutes = 15, valid_from / valid_to (optional dates); must fit in allowed_hours;
+                    relay (optional) = { source = "http(s)://…" | "device:<capture source>", minutes,
+                    place = "first" | "last", filler = "file" }: a relay (tiếp sóng) opening or closing the
+                    session, its minutes counted against max_minutes
     [[exception]]   date, kind = "cancel" | "extra", reason (optional); cancel: session (optional, omitted =
                     every session of that day); extra: start, max_minutes, session (optional code)
     [[campaign]]    code, title, plan_ref, period_start, period_end, topics, agencies, integrates (codes of

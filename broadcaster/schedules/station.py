@@ -10,11 +10,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from broadcaster.domain import ExceptionKind, ScheduleException, SessionRule, TimeWindow
+from broadcaster.domain import (
+    RELAY_PLACES,
+    ExceptionKind,
+    RelayRule,
+    ScheduleException,
+    SessionRule,
+    TimeWindow,
+)
 from broadcaster.schedules.check import MISSING, Checker, hhmm
 
 _STATION = ("code", "name", "ward", "timezone", "ident", "allowed_hours")
-_SESSION = ("code", "name", "weekdays", "start", "max_minutes", "valid_from", "valid_to")
+_SESSION = ("code", "name", "weekdays", "start", "max_minutes", "valid_from", "valid_to", "relay")
+_RELAY = ("source", "minutes", "place", "filler")
 _EXCEPTION = ("date", "kind", "session", "start", "max_minutes", "reason")
 _DAY_MINUTES = 24 * 60
 _WEEKDAYS = {
@@ -156,9 +164,45 @@ def read_session(
         )
     if start is not None and minutes is not None and windows is not None:
         _fits(c, f"{path}.start", start, timedelta(minutes=minutes), windows)
+    relay = _relay(c, f"{path}.relay", t.get("relay"), minutes) if "relay" in t else None
     if code is None or days is None or start is None or minutes is None or len(c.problems) > before:
         return None
-    return SessionRule(code, name or code, days, start, timedelta(minutes=minutes), valid_from, valid_to)
+    length = timedelta(minutes=minutes)
+    return SessionRule(code, name or code, days, start, length, valid_from, valid_to, relay)
+
+
+def _relay(c: Checker, path: str, t: Any, session_minutes: float | None) -> RelayRule | None:
+    """A session's `relay = { source = "...", minutes = 30, place = "first" }`, None on any problem."""
+    if not isinstance(t, Mapping):
+        c.add(
+            path, "phải là một bảng", 'viết relay = { source = "http://...", minutes = 30, place = "first" }'
+        )
+        return None
+    before = len(c.problems)
+    c.keys(t, path, _RELAY)
+    source = c.text(t, "source", path)
+    minutes = c.number(t, "minutes", path, minimum=0.1, maximum=_DAY_MINUTES, integer=False)
+    place = c.text(t, "place", path, required=False) or "first"
+    filler = c.text(t, "filler", path, required=False) or ""
+    if source is not None and not (
+        source.startswith(("http://", "https://")) or (source.startswith("device:") and len(source) > 7)
+    ):
+        fix = "dùng địa chỉ luồng http(s)://… (Icecast, HLS) hoặc device:TÊN-NGUỒN cho đầu vào thu sóng FM"
+        c.add(f"{path}.source", f"nguồn tiếp sóng {source!r} không hợp lệ", fix)
+    if place not in RELAY_PLACES:
+        c.add(
+            f"{path}.place",
+            f"vị trí {place!r} không hợp lệ",
+            'dùng "first" (tiếp sóng trước bản tin) hoặc "last"',
+        )
+    if minutes is not None and session_minutes is not None and minutes > session_minutes:
+        fix = "giảm minutes của relay hoặc tăng max_minutes của buổi phát (cần chỗ cho bản tin)"
+        c.add(
+            f"{path}.minutes", f"tiếp sóng {minutes:g} phút không vừa buổi phát {session_minutes:g} phút", fix
+        )
+    if source is None or minutes is None or len(c.problems) > before:
+        return None
+    return RelayRule(source, timedelta(minutes=minutes), place, filler)
 
 
 def check_overlaps(c: Checker, sessions: list[tuple[str, SessionRule]]) -> None:

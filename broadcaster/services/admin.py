@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -238,6 +239,12 @@ class SessionSetting:
     max_minutes: int | float
     valid_from: date | None
     valid_to: date | None
+    relay: dict[str, Any] | None = None  # {"source", "seconds", "place", "filler"} when it relays
+
+    @property
+    def relay_minutes(self) -> int | float | None:
+        """The relay's length in minutes (None without a relay)."""
+        return _plain(self.relay["seconds"] / 60) if self.relay else None
 
     @property
     def days_text(self) -> str:
@@ -301,6 +308,7 @@ def station_settings(session: Session, code: str | None, *, actor: str) -> Stati
             _plain(r.max_seconds / 60) or 0,
             r.valid_from,
             r.valid_to,
+            dict(r.relay) if r.relay else None,
         )
         for r in session.scalars(q)
     ]

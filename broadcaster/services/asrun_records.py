@@ -7,11 +7,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import CompoundSelect, Select, func, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy import CompoundSelect, Select, and_, func, select, union_all
+from sqlalchemy.orm import Session, aliased
 
-from broadcaster.domain import AsRunRecord, Outcome, Priority, Trigger
-from broadcaster.store.models import AsRunRow, BulletinRow, ForwardedAsRunRow, StationRow
+from broadcaster.domain import AsRunRecord, OffAir, Outcome, Priority, Trigger
+from broadcaster.store.models import AsRunRow, BulletinRow, ForwardedAsRunRow, OffAirRow, StationRow
 
 _Ts = TypeVarTuple("_Ts")
 
@@ -33,6 +33,11 @@ _RECORD_COLUMNS = (
     AsRunRow.queued_by,
     AsRunRow.approved_by,
     BulletinRow.agency,
+    # The off-air verdict of the row, or of the row it corrects (a correction is about the same airing).
+    select(OffAirRow.verdict)
+    .where(OffAirRow.as_run_id == func.coalesce(AsRunRow.corrects_id, AsRunRow.id))
+    .scalar_subquery()
+    .label("heard"),
 )
 
 
@@ -127,6 +132,7 @@ def _record(station_code: str, r: Any) -> AsRunRecord:
         queued_by=r.queued_by,
         approved_by=r.approved_by,
         row_id=r.id,
+        heard=OffAir(r.heard) if r.heard else None,
     )
 
 
@@ -136,7 +142,8 @@ def _record(station_code: str, r: Any) -> AsRunRecord:
 def forwarded_superseded(session: Session, station_ids: Sequence[int]) -> set[int]:
     """Ids (here) of forwarded rows replaced by a newer correction, as `superseded_ids` for own rows.
 
-    A forwarded correction names the row it corrects by the station's own id (`station_row_id`).
+    A forwarded correction names the row it corrects by the station's own id (`station_row_id`): the
+    rows named are found by joining on (station, that id), not by every row with such an id anywhere.
     """
     f = ForwardedAsRunRow
     q = select(f.id, f.station_id, f.corrects_id, f.seq).where(
@@ -145,18 +152,12 @@ def forwarded_superseded(session: Session, station_ids: Sequence[int]) -> set[in
     corrections = session.execute(q).all()
     if not corrections:
         return set()
-    wanted = {(st, target) for _id, st, target, _seq in corrections}
-    local = select(f.id, f.station_id, f.station_row_id).where(
-        f.station_id.in_({st for st, _ in wanted}), f.station_row_id.in_({t for _, t in wanted})
-    )
-    here = {(st, row): row_id for row_id, st, row in session.execute(local)}
+    original = aliased(ForwardedAsRunRow)
+    named = and_(original.station_id == f.station_id, original.station_row_id == f.corrects_id)
+    out = set(session.scalars(q.with_only_columns(original.id).select_from(f).join(original, named)))
     newest: dict[tuple[int, int], tuple[int, int]] = {}
-    out: set[int] = set()
     for row_id, st, target, seq in corrections:
         assert target is not None  # filtered above
-        original = here.get((st, target))
-        if original is not None:
-            out.add(original)
         best = newest.get((st, target))
         if best is None or seq > best[0]:
             if best is not None:

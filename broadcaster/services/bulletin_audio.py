@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from broadcaster.speech.render import Renderer
+    from broadcaster.speech.voices import VoiceOffer
 
 # Recordings a person may upload: what `bulletin add --audio` documents, plus what browsers record
 # with MediaRecorder (WebM or Ogg holding Opus). ffmpeg decodes them all; the import normalises them.
@@ -69,19 +70,30 @@ def media_type(path: Path) -> str:
     return _MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
 
 
-def _listening(row: RenderRow, first_engine: str) -> Listening:
-    return Listening(
-        Path(row.path), row.sha256, row.duration_s, row.kind, row.engine, media.on_fallback(row, first_engine)
-    )
+def _listening(row: RenderRow, first_engine: str, voice: str = "") -> Listening:
+    fallback = media.on_fallback(row, first_engine, voice)
+    return Listening(Path(row.path), row.sha256, row.duration_s, row.kind, row.engine, fallback)
 
 
 def preview_text(
-    text: str, *, speak: Callable[[str], str], renderer: Renderer, settings: media.MediaSettings
+    text: str,
+    *,
+    speak: Callable[[str], str],
+    renderer: Renderer,
+    settings: media.MediaSettings,
+    voice: str | None = None,
+    speed: str | float | None = None,
+    offer: VoiceOffer | None = None,
 ) -> Listening:
-    """Air audio of a text not yet saved (the editor's *Nghe thử*); refuses what saving would refuse."""
+    """Air audio of a text not yet saved (the editor's *Nghe thử*) in the voice and at the speed chosen
+    beside it; refuses what saving would refuse."""
+    chosen_voice, chosen_speed = bulletins.choose_reading(offer, voice, speed)
     spoken = bulletins._speakable(text, speak)
-    path, sha, engine, _voice, duration, _lufs, _peak = media.render_spoken(spoken, renderer, settings)
-    return Listening(path, sha, duration, "speech", engine, engine != renderer.first_engine)
+    path, sha, engine, _voice, duration, _lufs, _peak = media.render_spoken(
+        spoken, renderer, settings, voice=chosen_voice, speed=chosen_speed
+    )
+    expected = media.preferred_engine(chosen_voice, renderer.first_engine)
+    return Listening(path, sha, duration, "speech", engine, engine != expected)
 
 
 def preview_file(settings: media.MediaSettings, key: str) -> Path:
@@ -113,7 +125,7 @@ def revision_audio(
             f"Bản tin {bulletin_id} không có phiên bản {number}.", "Xem các phiên bản ở trang của bản tin."
         )
     render = media.ensure_render(session, revision, renderer, settings, now=now)
-    return _listening(render, renderer.first_engine)
+    return _listening(render, renderer.first_engine, revision.voice)
 
 
 def render_approved(
@@ -126,7 +138,7 @@ def render_approved(
     """
     revision = bulletins.approved_revision(bulletins.get(session, bulletin_id))
     render = media.ensure_render(session, revision, renderer, settings, now=now)
-    return _listening(render, renderer.first_engine)
+    return _listening(render, renderer.first_engine, revision.voice)
 
 
 def check_recording_name(filename: str) -> str:

@@ -24,6 +24,7 @@ from broadcaster.services.bulletins import Speak
 from broadcaster.services.media import Recording
 from broadcaster.services.users import require_role
 from broadcaster.services.withdrawals import Withdrawn
+from broadcaster.speech.voices import VoiceOffer
 from broadcaster.store.models import BulletinRow, CampaignRow, RevisionRow
 
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
@@ -75,8 +76,12 @@ def write(
     now: datetime,
     speak: Speak,
     recording: Recording | None = None,
+    voice: str | None = None,
+    speed: str | None = None,
+    offer: VoiceOffer | None = None,
 ) -> BulletinRow:
-    """A new bulletin (a draft): its text spoken by the voice, or `recording` (then `text` is unused)."""
+    """A new bulletin (a draft): its text read in `voice` at `speed` (checked against the station's
+    `offer`; empty: its defaults), or `recording` (then `text`, voice and speed are unused)."""
     require_role(session, actor, Role.OFFICER)
     clean_title = _title(title)
     code = _campaign(session, station_id, campaign).code
@@ -93,6 +98,9 @@ def write(
             now=now,
             speak=speak,
             recording=recording,
+            voice=voice,
+            speed=speed,
+            offer=offer,
         )
 
 
@@ -116,10 +124,15 @@ def save(
     actor: str | None,
     now: datetime,
     speak: Speak,
+    voice: str | None = None,
+    speed: str | None = None,
+    offer: VoiceOffer | None = None,
 ) -> Saved:
-    """Save the editor: a new revision when the text changed; title, campaign and agency as given.
+    """Save the editor: a new revision when the text, the voice or the speed changed; title, campaign
+    and agency as given.
 
-    Title, campaign and agency are not spoken, so changing only them keeps the approval.
+    Title, campaign and agency are not spoken, so changing only them keeps the approval; a new voice
+    or speed is heard, so it needs approval again as a new text does.
     """
     user = require_role(session, actor, Role.OFFICER)
     row = bulletins.get(session, bulletin_id)
@@ -130,14 +143,31 @@ def save(
     clean_title = _title(title)
     target = _campaign(session, row.station_id, campaign)
     text = _text(text)
-    text_changed = bulletins.latest_revision(row).text != text
+    latest = bulletins.latest_revision(row)
+    text_changed = latest.text != text
+    keep = None if latest.source_audio else (latest.voice, latest.speed)
+    reading = bulletins.choose_reading(offer, voice, speed, keep)  # its errors name the voice or speed field
+    # A recording is heard as recorded: a voice or speed means something only for a text.
+    reading_changed = keep is not None and keep != reading
     details = (row.title, row.campaign_id, row.agency) != (clean_title, target.id, agency.strip())
-    if not text_changed and not details:
-        raise InputError("Chưa có gì thay đổi.", "Sửa nội dung hoặc tiêu đề rồi lưu lại.", field="text")
+    if not text_changed and not reading_changed and not details:
+        raise InputError(
+            "Chưa có gì thay đổi.", "Sửa nội dung, giọng đọc, tốc độ hoặc tiêu đề rồi lưu lại.", field="text"
+        )
     edited: bulletins.Edited | None = None
-    if text_changed:
+    if text_changed or reading_changed:
         with _beside("text"):
-            edited = bulletins.edit(session, row.id, text, actor=actor, now=now, speak=speak)
+            edited = bulletins.edit(
+                session,
+                row.id,
+                text,
+                actor=actor,
+                now=now,
+                speak=speak,
+                voice=reading[0],
+                speed=reading[1],
+                offer=offer,
+            )
     if details:
         was = {"title": row.title, "campaign": row.campaign.code, "agency": row.agency}
         row.title, row.campaign_id, row.agency = clean_title, target.id, agency.strip()

@@ -7,7 +7,7 @@ actions the user may take, so pages show only the buttons the services allow.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -26,6 +26,7 @@ from broadcaster.store.models import AuditRow, BulletinRow, CampaignRow, Revisio
 
 if TYPE_CHECKING:
     from broadcaster.speech.normalize import Normalizer
+    from broadcaster.speech.voices import VoiceOffer
 
 # Who does what, as the services check it (admin holds every role); here only to choose the buttons.
 WRITERS = (Role.OFFICER,)
@@ -164,6 +165,18 @@ class RevisionView:
     reject_reason: str
     recording: bool
     diff: list[DiffPiece] | None  # against the revision before it (None for the first)
+    voice: str = ""  # how it is read: the voice id ("" the station's chain) and speed, with their labels
+    speed: float = 1.0
+
+    @property
+    def voice_label(self) -> str:
+        """ "Giọng nam miền Nam (espeak-ng)"."""
+        return labels.voice(self.voice)
+
+    @property
+    def speed_label(self) -> str:
+        """ "1,1×"."""
+        return labels.speed(self.speed)
 
 
 @dataclass(frozen=True)
@@ -245,6 +258,8 @@ def revision_views(rows: list[RevisionRow], names: dict[str, str]) -> list[Revis
                 reject_reason=r.reject_reason or "",
                 recording=bool(r.source_audio),
                 diff=word_diff(previous.text, r.text) if previous is not None else None,
+                voice=r.voice,
+                speed=r.speed,
             )
         )
         previous = r
@@ -342,10 +357,34 @@ class Editor:
     text: str = ""
     status: str = ""
     recording: bool = False
+    voice: str = ""
+    speed: str = "1"
+    voices: list[Choice] = field(default_factory=list)
 
 
-def editor(session: Session, station_id: int, *, actor: str | None, bulletin_id: int | None = None) -> Editor:
-    """The form to write a new bulletin or edit one (officers write; a retired one cannot be edited)."""
+def _typed(speed: float) -> str:
+    """A speed as the officer types it: "1,1" (the decimal comma)."""
+    return f"{speed:g}".replace(".", ",")
+
+
+def voice_choices(offer: VoiceOffer | None, current: str = "") -> list[Choice]:
+    """The voice select's options: every offered voice, and a revision's own voice if no longer offered."""
+    offered = [Choice(v.id, v.label) for v in offer.voices] if offer is not None else []
+    if current not in {c.value for c in offered}:
+        offered.append(Choice(current, labels.voice(current)))
+    return offered
+
+
+def editor(
+    session: Session,
+    station_id: int,
+    *,
+    actor: str | None,
+    bulletin_id: int | None = None,
+    offer: VoiceOffer | None = None,
+) -> Editor:
+    """The form to write a new bulletin or edit one (officers write; a retired one cannot be edited);
+    the voice and speed are the bulletin's, or for a new one the station's defaults in `offer`."""
     require_role(session, actor, *WRITERS)
     campaigns = [
         Choice(c.code, c.title)
@@ -354,7 +393,8 @@ def editor(session: Session, station_id: int, *, actor: str | None, bulletin_id:
         )
     ]
     if bulletin_id is None:
-        return Editor(campaigns)
+        voice, speed = bulletins.choose_reading(offer, None, None)
+        return Editor(campaigns, voice=voice, speed=_typed(speed), voices=voice_choices(offer, voice))
     row = find(session, bulletin_id)
     if row.status == BulletinStatus.RETIRED:
         from broadcaster.errors import InvalidStateError
@@ -363,6 +403,8 @@ def editor(session: Session, station_id: int, *, actor: str | None, bulletin_id:
             f"Bản tin {row.id} đã ngừng phát.", "Viết bản tin mới thay vì sửa bản đã ngừng."
         )
     latest = bulletins.latest_revision(row)
+    keep = None if latest.source_audio else (latest.voice, latest.speed)
+    voice, speed = bulletins.choose_reading(offer, None, None, keep)
     return Editor(
         campaigns,
         row.id,
@@ -372,4 +414,7 @@ def editor(session: Session, station_id: int, *, actor: str | None, bulletin_id:
         latest.text,
         row.status,
         bool(latest.source_audio),
+        voice,
+        _typed(speed),
+        voice_choices(offer, voice),
     )

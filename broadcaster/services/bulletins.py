@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,7 @@ from broadcaster.services.withdrawals import (
     future_airings,
     withdraw_future_airings,
 )
+from broadcaster.speech.voices import NORMAL_SPEED, VoiceOffer, parse_speed
 from broadcaster.store.models import AsRunRow, BulletinRow, CampaignRow, RevisionRow
 
 Speak = Callable[[str], str]
@@ -46,9 +48,39 @@ class Edited:
     kept: int = 0
 
 
-def spoken_hash(spoken: str) -> str:
-    """sha256 of the spoken text (what the approver approves)."""
-    return hashlib.sha256(spoken.encode("utf-8")).hexdigest()
+def spoken_hash(spoken: str, voice: str = "", speed: float = NORMAL_SPEED) -> str:
+    """sha256 of what will be heard (what the approver approves): the spoken text, and the voice and
+    speed it is read with when chosen (the station's chain at 1× hashes the text alone, as before)."""
+    if not voice and speed == NORMAL_SPEED:
+        return hashlib.sha256(spoken.encode("utf-8")).hexdigest()
+    material = json.dumps([spoken, voice, round(speed, 2)], ensure_ascii=False)
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+# How a revision is read: its voice id ("" the station's chain) and speed.
+Reading = tuple[str, float]
+STATION_READING: Reading = ("", NORMAL_SPEED)
+
+
+def choose_reading(
+    offer: VoiceOffer | None, voice: str | None, speed: str | float | None, keep: Reading | None = None
+) -> Reading:
+    """The voice and speed of a new revision: what was chosen (checked against the offer), else `keep`
+    (the revision before), else the station's defaults; InputError for a voice or speed it cannot use."""
+    given_voice = (voice or "").strip()
+    given_speed = speed is not None and str(speed).strip() != ""
+    if offer is None:
+        if given_voice:
+            raise InputError("Máy của đài chưa có danh sách giọng đọc.", "Bỏ chọn giọng đọc rồi lưu lại.")
+        base = keep or STATION_READING
+        return base[0], parse_speed(speed) if given_speed and speed is not None else base[1]
+    if keep is not None and given_voice == keep[0]:
+        given_voice = ""  # the voice it already has, even one this PC no longer offers
+    chosen_voice, chosen_speed = offer.choose(given_voice or None, speed)
+    if keep is not None:
+        chosen_voice = chosen_voice if given_voice else keep[0]
+        chosen_speed = chosen_speed if given_speed else keep[1]
+    return chosen_voice, chosen_speed
 
 
 def get(session: Session, bulletin_id: int) -> BulletinRow:
@@ -104,19 +136,23 @@ def _new_revision(
     now: datetime,
     speak: Speak,
     recording: Recording | None = None,
+    reading: Reading = STATION_READING,
 ) -> RevisionRow:
     # A recording is heard as recorded: its description is not spoken, and approval covers the audio's hash.
     spoken = text.strip() if recording else _speakable(text, speak)
+    voice, speed = STATION_READING if recording else reading
     number = (row.revisions[-1].number + 1) if row.revisions else 1
     rev = RevisionRow(
         bulletin_id=row.id,
         number=number,
         text=text,
         spoken_text=spoken,
-        spoken_sha256=recording.sha256 if recording else spoken_hash(spoken),
+        spoken_sha256=recording.sha256 if recording else spoken_hash(spoken, voice, speed),
         author=author,
         created_at=now,
         source_audio=str(recording.path) if recording else None,
+        voice=voice,
+        speed=speed,
     )
     session.add(rev)
     session.flush()
@@ -154,11 +190,19 @@ def add(
     now: datetime,
     speak: Speak,
     recording: Recording | None = None,
+    voice: str | None = None,
+    speed: str | float | None = None,
+    offer: VoiceOffer | None = None,
 ) -> BulletinRow:
-    """An officer writes a new bulletin (a draft with revision 1); `recording`: an operator recording."""
+    """An officer writes a new bulletin (a draft with revision 1); `recording`: an operator recording.
+
+    `voice` and `speed` are checked against `offer` (the station's voices); not given, the station's
+    defaults. Without an offer the bulletin is read by the station's chain at 1×.
+    """
     user = require_role(session, actor, Role.OFFICER)
     if not title.strip():
         raise InputError("Bản tin cần có tiêu đề.", 'Thêm --title "...".')
+    reading = STATION_READING if recording else choose_reading(offer, voice, speed)
     campaign = find_campaign(session, station_id, campaign_code)
     row = BulletinRow(
         station_id=station_id,
@@ -171,8 +215,12 @@ def add(
     )
     session.add(row)
     session.flush()
-    rev = _new_revision(session, row, text, author=user.name, now=now, speak=speak, recording=recording)
-    extra = {"recording_sha256": recording.sha256} if recording else {}
+    rev = _new_revision(
+        session, row, text, author=user.name, now=now, speak=speak, recording=recording, reading=reading
+    )
+    extra: dict[str, object] = {"recording_sha256": recording.sha256} if recording else {}
+    if rev.voice or rev.speed != NORMAL_SPEED:
+        extra |= {"voice": rev.voice, "speed": rev.speed}
     audit.record(
         session,
         actor=user.name,
@@ -197,12 +245,17 @@ def edit(
     speak: Speak,
     keep_airings: bool = False,
     recording: Recording | None = None,
+    voice: str | None = None,
+    speed: str | float | None = None,
+    offer: VoiceOffer | None = None,
 ) -> Edited:
     """A new revision; the bulletin needs approval again and its future airings leave the plan.
 
     `keep_airings` keeps them, on the revision that was approved: the words already approved go on
     airing. That is a leader's (approval) or operator's (plan) decision, so only they may ask for it.
     `recording`: the new revision is that recording (its `text` the description), not speech.
+    `voice`, `speed`: a new reading (checked against `offer`); not given, those of the revision before.
+    A new voice or speed alone is a new revision too: the leader approves how it is read.
     """
     roles = (Role.LEADER, Role.OPERATOR) if keep_airings else (Role.OFFICER,)
     user = require_role(session, actor, *roles)
@@ -211,9 +264,17 @@ def edit(
         raise InvalidStateError(
             f"Bản tin {row.id} đã ngừng phát.", "Viết bản tin mới thay vì sửa bản đã ngừng."
         )
-    if recording is None and latest_revision(row).text == text:
-        raise InputError("Nội dung không thay đổi.", "Sửa nội dung rồi lưu lại.")
-    rev = _new_revision(session, row, text, author=user.name, now=now, speak=speak, recording=recording)
+    latest = latest_revision(row)
+    keep = None if latest.source_audio else (latest.voice, latest.speed)
+    reading = STATION_READING if recording else choose_reading(offer, voice, speed, keep)
+    if recording is None and latest.text == text and (latest.voice, latest.speed) == reading:
+        raise InputError(
+            "Nội dung, giọng đọc và tốc độ đọc không thay đổi.",
+            "Sửa nội dung, giọng hoặc tốc độ rồi lưu lại.",
+        )
+    rev = _new_revision(
+        session, row, text, author=user.name, now=now, speak=speak, recording=recording, reading=reading
+    )
     was = row.status
     row.status = BulletinStatus.DRAFT.value
     if keep_airings:
@@ -232,6 +293,8 @@ def edit(
         previous_status=was,
         withdrawn=[w.airing_id for w in withdrawn],
         kept_airings=kept,
+        voice=rev.voice,
+        speed=rev.speed,
     )
     return Edited(rev, withdrawn, kept)
 
@@ -297,6 +360,8 @@ def _mark_approved(
         now=now,
         revision=rev.number,
         spoken_sha256=rev.spoken_sha256,
+        voice=rev.voice,
+        speed=rev.speed,
         **detail,
     )
 

@@ -5,14 +5,16 @@ services.reporting re-exports day_series; the record loaders it falls back on li
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, and_, case, cast, func, literal_column, select, type_coerce
+from sqlalchemy import Date, Integer, and_, case, cast, func, literal_column, or_, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -26,6 +28,7 @@ from broadcaster.services.asrun_records import (
     load_records,
     superseded_ids,
 )
+from broadcaster.services.offair import heard_ids
 from broadcaster.store.models import AsRunRow, ForwardedAsRunRow, StationRow
 
 # The station's own log, or (at a district server) the logs its stations forwarded: the same columns.
@@ -71,46 +74,145 @@ def day_series(
     now: datetime,
     rules: CountingRules,
     forwarded: bool = False,
+    since: date | None = None,
+    few: bool = False,
 ) -> Series:
     """Per (station id, campaign code), the totals of every local day, aggregated in SQL (GROUP BY).
 
-    Rows replaced by a correction are taken away afterwards (corrections are rare, so this costs one
-    small extra query only when the aggregate saw a correction). A zone whose offset changes over the
-    campaigns' span on SQLite falls back to reading the rows. `forwarded`: the logs the stations
-    forwarded to this district server, not the stations' own.
+    Rows replaced by a correction are taken away afterwards, by the same aggregate over them alone
+    (corrections are rare: it runs only when the aggregate saw one). A zone whose offset changes over
+    the campaigns' span on SQLite falls back to reading the rows. `forwarded`: the logs the stations
+    forwarded to this district server, not the stations' own. `since`: only the local days from then
+    on (each exactly as without it), reading only the rows from the day before on (an index range).
+    `few`: the stations are a few of those with rows, so filter on them rather than on the codes alone.
     """
-    t: LogTable = ForwardedAsRunRow if forwarded else AsRunRow
-    load = load_forwarded_records if forwarded else load_records
     out: Series = {}
     codes = sorted({c.code for c in campaigns})
     if not stations or not codes:
         return out
-    first = min(c.period_start for c in campaigns) - timedelta(days=2)
+    first = (since or min(c.period_start for c in campaigns)) - timedelta(days=2)
     last = max(max(c.period_end for c in campaigns), now.date()) + timedelta(days=2)
+    span = _Span(ForwardedAsRunRow if forwarded else AsRunRow, codes, first, last, since, few)
+    corrected, exact = _collect(session, out, stations, span, rules)
+    # A window may hold a replaced row whose correction it does not (one dated otherwise): always look.
+    if corrected or since is not None:
+        ids = [st.id for st in stations]
+        dropped = forwarded_superseded(session, ids) if forwarded else superseded_ids(session, ids)
+        rest = [st for st in stations if st.id not in exact]
+        if dropped and rest:
+            replaced: Series = {}
+            _collect(session, replaced, rest, span, rules, sorted(dropped))
+            _subtract(out, replaced)
+    if since is not None:  # the day before `since` was read in part
+        out = {key: _from_day(series, since.toordinal()) for key, series in out.items()}
+    return out
+
+
+@dataclass(frozen=True)
+class _Span:
+    """What one day_series call reads: which log, the campaigns' codes, the days, and from when."""
+
+    t: LogTable
+    codes: list[str]
+    first: date
+    last: date
+    since: date | None
+    few: bool
+
+
+def _collect(
+    session: Session,
+    out: Series,
+    stations: Sequence[StationRow],
+    span: _Span,
+    rules: CountingRules,
+    only: list[int] | None = None,
+) -> tuple[bool, set[int]]:
+    """Add the stations' day totals (of the rows with ids `only`, if given) to `out`, zone by zone.
+
+    Returns whether a correction was among the rows aggregated, and the stations whose records were
+    read instead (with corrections already applied).
+    """
+    t, codes = span.t, span.codes
+    load = load_forwarded_records if t is ForwardedAsRunRow else load_records
     by_zone: dict[str, list[StationRow]] = {}
     for st in stations:
         by_zone.setdefault(st.timezone, []).append(st)
-    corrected = False
+    corrected, exact = False, set()
     for zone_name, group in by_zone.items():
         zone = ZoneInfo(zone_name)
-        day = _local_day(session, zone, first, last, t)
+        day = _local_day(session, zone, span.first, span.last, t)
         ids = [st.id for st in group]
+        # A day early, so that every row of a local day from `since` on is read whatever the zone.
+        filtered = ids if span.few or len(ids) == 1 else None
+        rows = _Rows(t, codes, filtered, _midnight(span.since, zone), only, rules.heard_only)
         if day is not None and session.get_bind().dialect.name != "sqlite":
-            corrected |= _aggregate(session, out, ids, codes, day, rules, t)
+            corrected |= _aggregate(session, out, ids, rows, day, rules)
             continue
-        streamed = _stream(session, out, ids, codes, day, rules, t) if day is not None else None
+        streamed = _stream(session, out, ids, codes, rows, day, rules) if day is not None else None
         if streamed is not None:
             corrected |= streamed
             continue
-
         for st in group:  # the exact, slower path: read the records
             maps: dict[str, dict[int, list[int]]] = {}
-            for rec in load(session, st, campaign_codes=codes):
-                _add(maps, rec, zone, rules, 1)
+            # Corrections applied as read (or, for `only`, the replaced rows themselves).
+            for rec in load(session, st, campaign_codes=codes, effective=only is None, ids=only):
+                _add(maps, rec, zone, rules)
             out.update({(st.id, code): DaySeries.from_map(m) for code, m in maps.items()})
-    if corrected:
-        _take_superseded(session, out, stations, codes, rules, forwarded=forwarded)
-    return out
+            exact.add(st.id)
+    return corrected, exact
+
+
+def _subtract(out: Series, taken: Series) -> None:
+    """Take the day totals `taken` (rows that `out` counted) away from `out`."""
+    for key, minus in taken.items():
+        found = out.get(key)
+        if found is None:
+            continue
+        by_day = found.to_map()
+        for day, values in minus.to_map().items():
+            kept = by_day.get(day)
+            if kept is not None:
+                by_day[day] = [a - b for a, b in zip(kept, values, strict=True)]
+        out[key] = DaySeries.from_map(by_day)
+
+
+def _midnight(day: date | None, zone: tzinfo) -> datetime | None:
+    """The start of the local day before `day` (None: None)."""
+    return None if day is None else datetime.combine(day - timedelta(days=1), time(0), zone)
+
+
+def _from_day(series: DaySeries, ordinal: int) -> DaySeries:
+    """The series without its days before `ordinal`."""
+    cut = bisect_left(series.days, ordinal)
+    return DaySeries(series.days[cut:], [column[cut:] for column in series.columns]) if cut else series
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Which rows an aggregate reads: the campaigns' (and, if given, the stations'), from `start` on."""
+
+    t: LogTable
+    codes: list[str]
+    station_ids: list[int] | None
+    start: datetime | None
+    row_ids: list[int] | None = None
+    heard_only: bool = False  # only rows the ear heard (services.heard_totals merges in the rest)
+
+    def where(self) -> list[ColumnElement[bool]]:
+        """The filters, each served by an index on (campaign_code or station_id, actual_start), or ids."""
+        t, ids, start = self.t, self.station_ids, self.start
+        found: list[ColumnElement[bool]] = [t.campaign_code.in_(self.codes)]
+        if self.row_ids is not None:
+            found.append(t.id.in_(self.row_ids))
+        if ids is not None:
+            found.append(t.station_id == ids[0] if len(ids) == 1 else t.station_id.in_(ids))
+        if start is not None:  # coalesce(actual_start, planned_start) >= start, split for the index
+            unaired = and_(t.actual_start.is_(None), t.planned_start >= start)
+            found.append(or_(t.actual_start >= start, unaired))
+        if self.heard_only and t is AsRunRow:
+            found.append(heard_ids())
+        return found
 
 
 _DAY_SPAN = 2_000_000  # day numbers (days since 1970, shifted by 1,000,000) fit below this
@@ -123,9 +225,9 @@ def _stream(
     out: Series,
     station_ids: list[int],
     codes: list[str],
+    rows_read: _Rows,
     day: ColumnElement[Any],
     rules: CountingRules,
-    t: LogTable = AsRunRow,
 ) -> bool | None:
     """SQLite: one pass over the rows, two integers each, summed per day with numpy; None: use records.
 
@@ -135,6 +237,7 @@ def _stream(
     """
     import numpy as np  # only large reports need it; keeps the CLI's start-up light
 
+    t = rows_read.t
     outcome = t.outcome
 
     def bit(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -160,9 +263,7 @@ def _stream(
     shifted_played = func.min(func.max(t.played_ms, -1), _CAP) + 1
     shifted_clip = func.min(func.max(t.clip_ms, -1), _CAP) + 1
     packed = flags + 64 * shifted_played + (64 << _BITS) * shifted_clip
-    q = select(key, packed).where(t.campaign_code.in_(codes))
-    if len(station_ids) == 1:
-        q = q.where(t.station_id == station_ids[0])
+    q = select(key, packed).where(*rows_read.where())
     # The DB-API cursor of the session's own connection: plain tuples, which numpy reads in C.
     cursor = session.connection().connection.cursor()
     try:
@@ -217,11 +318,11 @@ def _aggregate(
     session: Session,
     out: Series,
     station_ids: list[int],
-    codes: list[str],
+    rows_read: _Rows,
     day: ColumnElement[Any],
     rules: CountingRules,
-    t: LogTable = AsRunRow,
 ) -> bool:
+    t = rows_read.t
     outcome, played, clip = t.outcome, t.played_ms, t.clip_ms
 
     def count(condition: ColumnElement[bool]) -> ColumnElement[Any]:
@@ -242,11 +343,9 @@ def _aggregate(
         count(outcome == "failed"),
         count(outcome == "skipped"),
         count(t.corrects_id.is_not(None)),
-    ).where(t.campaign_code.in_(codes))
-    # Filters cost per row: one station is worth filtering on; for many, the campaign code already
-    # selects (nearly) only their rows and the rest are dropped below. Undated rows are dropped below too.
-    if len(station_ids) == 1:
-        q = q.where(t.station_id == station_ids[0])
+    ).where(*rows_read.where())
+    # Filters cost per row: one station (or a few) is worth filtering on; for many, the campaign code
+    # already selects (nearly) only their rows and the rest are dropped below. Undated rows too.
     keys = (t.station_id, t.campaign_code, day)
     q = q.group_by(*keys).order_by(*keys)
     wanted, corrected = set(station_ids), False
@@ -269,35 +368,10 @@ def _aggregate(
     return corrected
 
 
-def _add(
-    maps: dict[str, dict[int, list[int]]], rec: AsRunRecord, zone: tzinfo, rules: CountingRules, sign: int
-) -> None:
+def _add(maps: dict[str, dict[int, list[int]]], rec: AsRunRecord, zone: tzinfo, rules: CountingRules) -> None:
     day = comp.record_day(rec, zone)
     if day is None or rec.campaign_code is None:
         return
     values = maps.setdefault(rec.campaign_code, {}).setdefault(day.toordinal(), [0] * len(METRICS))
     for i, v in enumerate(record_metrics(rec, rules)):
-        values[i] += sign * v
-
-
-def _take_superseded(
-    session: Session,
-    out: Series,
-    stations: Sequence[StationRow],
-    codes: list[str],
-    rules: CountingRules,
-    *,
-    forwarded: bool = False,
-) -> None:
-    """Subtract the rows that a later correction replaced (their replacement rows are counted already)."""
-    ids = [st.id for st in stations]
-    dropped = forwarded_superseded(session, ids) if forwarded else superseded_ids(session, ids)
-    load = load_forwarded_records if forwarded else load_records
-    for st in stations:
-        records = load(session, st, campaign_codes=codes, effective=False, ids=dropped)
-        if not records:
-            continue
-        maps = {code: series.to_map() for (sid, code), series in out.items() if sid == st.id}
-        for rec in records:
-            _add(maps, rec, ZoneInfo(st.timezone), rules, -1)
-        out.update({(st.id, code): DaySeries.from_map(m) for code, m in maps.items()})
+        values[i] += v

@@ -44,6 +44,7 @@ from broadcaster.services.district_port import (
     Incoming,
     ScheduleChange,
 )
+from broadcaster.services.offair import beat_alerts
 from broadcaster.services.plan_tools import PlanTools
 from broadcaster.services.reporting import due_items
 from broadcaster.services.stations import find_station, station_domain
@@ -531,6 +532,7 @@ def station_beat(
         .group_by(AsRunRow.outcome)
     ).all()
     alerts = [f"{labels.outcome(o, capital=True)}: {n} lượt trong 24 giờ qua" for o, n in wrong]
+    alerts += beat_alerts(session, station.id, now)  # heard silent or different by the off-air check
     if not daemon.online:
         alerts.insert(0, f"Trạm phát {labels.daemon_state(daemon.state)}")
     last = session.scalar(

@@ -12,9 +12,10 @@ Only a station's own token may push its rows or read its head (`api_access.ApiCa
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import func, select
@@ -25,8 +26,8 @@ from broadcaster.domain import Campaign, Role
 from broadcaster.errors import InputError, PermissionDenied
 from broadcaster.planning.calendar import local_day, station_zone
 from broadcaster.reports.compliance import CountingRules, PeriodCompliance
-from broadcaster.reports.periods import PeriodKind
-from broadcaster.reports.series import DaySeries, report_from_series
+from broadcaster.reports.periods import PeriodKind, period_containing
+from broadcaster.reports.series import DaySeries, Series, report_from_series
 from broadcaster.services import audit
 from broadcaster.services.api_access import ApiCaller
 from broadcaster.services.day_totals import day_series
@@ -317,8 +318,9 @@ def compliance_table(
 ) -> list[WardCompliance]:
     """Every ward × campaign with the current period's compliance, from the logs the wards forwarded.
 
-    One aggregate over the forwarded rows of every ward (no query per row or per ward); the same
-    rules and arithmetic as a ward's own report, so the two agree row for row.
+    One aggregate over the forwarded rows of every ward (no query per row or per ward), from a little
+    before the current periods only; the same rules and arithmetic as a ward's own report, so the two
+    agree row for row.
     """
     require_role(session, actor, Role.INSPECTOR, Role.LEADER)
     rules = rules or CountingRules()
@@ -326,25 +328,84 @@ def compliance_table(
     by_station: dict[int, list[Campaign]] = {}
     for station_id, campaign in campaigns_of(session, [st.id for st in stations]):
         by_station.setdefault(station_id, []).append(campaign)
-    every = [c for cs in by_station.values() for c in cs]
-    series = day_series(session, stations, every, now=now, rules=rules, forwarded=True)
-    out = []
+    # The cells whose campaign runs in the current period (started, and not ended before the period
+    # began): their row is the period's, up to today or to the campaign's last day if that came first.
+    running: list[_Cell] = []
     for st in stations:
         zone = station_zone(st)
         today = local_day(now, zone)
-        for campaign in by_station.get(st.id, []):
-            report = report_from_series(
-                campaign,
-                series.get((st.id, campaign.code), DaySeries()),
-                kind,
-                now=now,
-                zone=zone,
-                rules=rules,
-            )
-            current = [r for r in report.rows if r.active_from <= today <= r.active_to]
-            out.append(
-                WardCompliance(
-                    st.code, st.name, campaign.code, campaign.title, current[-1] if current else None
-                )
-            )
-    return out
+        begun = period_containing(kind, today).start
+        for n, c in enumerate(by_station.get(st.id, [])):
+            if c.period_start <= today and c.period_end >= begun:
+                running.append(_Cell(st, n, zone, min(today, c.period_end), c))
+    series = _current_series(session, running, kind, now=now, rules=rules)
+    current = {
+        (cell.station.id, cell.n): report_from_series(
+            cell.campaign,
+            series.get((cell.station.id, cell.campaign.code), DaySeries()),
+            kind,
+            now=now,
+            zone=cell.zone,
+            first=cell.today,  # the current period's row only
+            last=cell.today,
+            rules=rules,
+        ).rows[-1]
+        for cell in running
+    }
+    return [
+        WardCompliance(st.code, st.name, c.code, c.title, current.get((st.id, n)))
+        for st in stations
+        for n, c in enumerate(by_station.get(st.id, []))
+    ]
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """A ward × campaign running in the current period: its n-th campaign, its zone, and the day its row
+    runs to (today, or the campaign's last day if it ended earlier in the period)."""
+
+    station: StationRow
+    n: int
+    zone: tzinfo
+    today: date
+    campaign: Campaign
+
+
+# Days read before the earliest current period, to find each cell's last counted day before its
+# period (where the gap into it starts). A cell with none in them (a ward silent that long) reads its
+# ward's whole span instead, in one more aggregate over the few such wards.
+LOOKBACK = timedelta(days=31)
+
+
+def _current_series(
+    session: Session,
+    running: Sequence[_Cell],
+    kind: PeriodKind,
+    *,
+    now: datetime,
+    rules: CountingRules,
+) -> Series:
+    """Day totals exact for every day each cell's current period row depends on (tested equal).
+
+    That row needs the days of its period and the gaps that reach into it: from the last counted day
+    before the period (or the campaign's first day) on. Earlier days are left out.
+    """
+    if not running:
+        return {}
+    starts = [max(period_containing(kind, cell.today).start, cell.campaign.period_start) for cell in running]
+    since = min(starts) - LOOKBACK
+    stations = list({cell.station.id: cell.station for cell in running}.values())
+    campaigns = [cell.campaign for cell in running]
+    series = day_series(session, stations, campaigns, now=now, rules=rules, forwarded=True, since=since)
+    stale: dict[int, StationRow] = {}
+    for cell, start in zip(running, starts, strict=True):
+        counted = series.get((cell.station.id, cell.campaign.code), DaySeries()).counted_days()
+        # Exact if every day from the campaign's start is here, or a counted day before the period is.
+        if cell.campaign.period_start < since and bisect_left(counted, start.toordinal()) == 0:
+            stale[cell.station.id] = cell.station
+    if not stale:
+        return series
+    wanted = [cell.campaign for cell in running if cell.station.id in stale]
+    whole = day_series(session, list(stale.values()), wanted, now=now, rules=rules, forwarded=True, few=True)
+    kept = {key: found for key, found in series.items() if key[0] not in stale}
+    return kept | {key: found for key, found in whole.items() if key[0] in stale}

@@ -184,10 +184,20 @@ def write_compliance_pdf(
     place: str = "",
     number: str = "",
     fmt: str = "pdf",
+    rules: CountingRules | None = None,
 ) -> Path:
     """Build the compliance report and write it (PDF by default, or DOCX) atomically to `out_path`."""
     document = compliance_document(
-        session, station, campaign_codes, period, now=now, first=first, last=last, place=place, number=number
+        session,
+        station,
+        campaign_codes,
+        period,
+        now=now,
+        first=first,
+        last=last,
+        place=place,
+        number=number,
+        rules=rules,
     )
     return write_atomic(out_path, render_document(document, fmt))
 

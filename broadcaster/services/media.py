@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broadcaster.audio.loudness import LoudnessTarget, OutputFormat, measure, normalize
-from broadcaster.errors import AudioError, InputError
+from broadcaster.audio.loudness import LoudnessTarget, OutputFormat, measure, normalize, normalize_source
+from broadcaster.audio.tempo import tempo_source
+from broadcaster.errors import AudioError, BroadcasterError, InputError
 from broadcaster.files import file_sha256, replacing
+from broadcaster.speech.voices import NORMAL_SPEED, voice_engine
 from broadcaster.store.models import RenderRow, RevisionRow
 
 if TYPE_CHECKING:  # the TTS chain (gTTS, requests) is only needed by whoever passes a Renderer in
@@ -79,9 +81,19 @@ def renders_of(session: Session, revision: RevisionRow) -> list[RenderRow]:
     return list(session.scalars(q))
 
 
-def on_fallback(render: RenderRow, first_engine: str) -> bool:
-    """True when TTS audio was made by a fallback engine (not the head of the chain)."""
-    return render.kind == "speech" and render.engine != first_engine
+def preferred_engine(voice: str, first_engine: str) -> str:
+    """The engine that should speak a revision: its chosen voice's, else the head of the station's chain."""
+    return voice_engine(voice) or first_engine
+
+
+def on_fallback(render: RenderRow, first_engine: str, voice: str = "") -> bool:
+    """True when TTS audio was made by a fallback engine (not the chosen voice's, or the chain's head)."""
+    return render.kind == "speech" and render.engine != preferred_engine(voice, first_engine)
+
+
+def revision_on_fallback(render: RenderRow, revision: RevisionRow, first_engine: str) -> bool:
+    """`on_fallback` for a revision's render, against the voice the revision chose."""
+    return on_fallback(render, first_engine, revision.voice)
 
 
 def needs_render(session: Session, revision: RevisionRow, first_engine: str, *, upgrade: bool) -> bool:
@@ -89,27 +101,52 @@ def needs_render(session: Session, revision: RevisionRow, first_engine: str, *, 
     existing = current_render(session, revision)
     if existing is None or not is_intact(existing):
         return True
-    return upgrade and on_fallback(existing, first_engine)
+    return upgrade and revision_on_fallback(existing, revision, first_engine)
 
 
-def _air_file(settings: MediaSettings, spoken_sha: str, engine: str, voice: str) -> Path:
+def _air_file(settings: MediaSettings, spoken_sha: str, engine: str, voice: str, speed: float) -> Path:
+    pace = "" if speed == NORMAL_SPEED else f"|speed={speed:g}"
     key = hashlib.sha256(
-        f"{spoken_sha}|{engine}|{voice}|{settings.target}|{settings.fmt}".encode()
+        f"{spoken_sha}|{engine}|{voice}|{settings.target}|{settings.fmt}{pace}".encode()
     ).hexdigest()
     return settings.media_dir / key[:2] / f"{key}{settings.fmt.extension}"
 
 
+def reading_key(engine_settings: str, speed: float) -> str:
+    """What a speech render's `settings_key` holds: the engine's settings, and the speed when not 1×."""
+    return engine_settings if speed == NORMAL_SPEED else f"{engine_settings};speed={speed:g}"
+
+
 def render_spoken(
-    spoken: str, renderer: Renderer, settings: MediaSettings, *, upgrade: bool = False
+    spoken: str,
+    renderer: Renderer,
+    settings: MediaSettings,
+    *,
+    upgrade: bool = False,
+    voice: str = "",
+    speed: float = NORMAL_SPEED,
 ) -> Spoken:
-    """TTS then loudness: returns (path, sha256, engine, voice/settings, duration, lufs, true peak)."""
-    result = renderer.render(spoken, upgrade=upgrade)
+    """TTS in `voice` ("" the station's chain) at `speed`, then loudness: returns (path, sha256, engine,
+    voice, duration, lufs, true peak)."""
+    return _render_reading(spoken, renderer, settings, upgrade=upgrade, voice=voice, speed=speed)[0]
+
+
+def _render_reading(
+    spoken: str, renderer: Renderer, settings: MediaSettings, *, upgrade: bool, voice: str, speed: float
+) -> tuple[Spoken, str]:
+    """`render_spoken` and the render's settings key (engine settings and speed)."""
+    result = renderer.for_voice(voice).render(spoken, upgrade=upgrade)
     spoken_sha = hashlib.sha256(spoken.encode("utf-8")).hexdigest()
-    dst = _air_file(settings, spoken_sha, result.engine, result.settings_key)
+    dst = _air_file(settings, spoken_sha, result.engine, result.settings_key, speed)
     dst.parent.mkdir(parents=True, exist_ok=True)
     # Files are written atomically and named by their inputs, so an existing one is complete: measure only.
-    measured = measure(dst) if dst.exists() else normalize(result.path, dst, settings.target, settings.fmt)
-    return (
+    if dst.exists():
+        measured = measure(dst)
+    else:
+        # atempo stretches time, not pitch: the words come faster in the same voice.
+        source = tempo_source(result.path, speed)
+        measured = normalize_source(source, dst, settings.target, settings.fmt, label=result.path.name)
+    made = (
         dst,
         file_sha256(dst),
         result.engine,
@@ -118,6 +155,25 @@ def render_spoken(
         measured.integrated_lufs,
         measured.true_peak_dbtp,
     )
+    return made, reading_key(result.settings_key, speed)
+
+
+def _version(settings_key: str) -> str | None:
+    """The engine version recorded in a settings key ("…;version=1.51"), None when it records none."""
+    for part in settings_key.split(";"):
+        name, _, value = part.partition("=")
+        if name == "version":
+            return value
+    return None
+
+
+def _outdated(render: RenderRow, revision: RevisionRow, renderer: Renderer) -> bool:
+    """True when the engine that made this speech has been upgraded since (another version now)."""
+    made_with = _version(render.settings_key)
+    if made_with is None:
+        return False
+    engine = next((e for e in renderer.for_voice(revision.voice).engines if e.name == render.engine), None)
+    return engine is not None and _version(engine.settings_key()) not in (None, made_with)
 
 
 def ensure_render(
@@ -133,17 +189,42 @@ def ensure_render(
     if revision.source_audio:
         return _recording_render(session, revision)
     existing = current_render(session, revision, "speech")
+    outdated = False
     if existing is not None and is_intact(existing):
-        if not (upgrade and on_fallback(existing, renderer.first_engine)):
+        outdated = _outdated(existing, revision, renderer)
+        if not outdated and not (upgrade and revision_on_fallback(existing, revision, renderer.first_engine)):
             return existing
     elif existing is not None:
         # Damaged or truncated: remove it so the content-addressed name is written afresh, not re-measured.
         Path(existing.path).unlink(missing_ok=True)
-    made = render_spoken(revision.spoken_text, renderer, settings, upgrade=upgrade)
+    try:
+        made, key = _render_reading(
+            revision.spoken_text,
+            renderer,
+            settings,
+            upgrade=upgrade,
+            voice=revision.voice,
+            speed=revision.speed,
+        )
+    except BroadcasterError:
+        if outdated and existing is not None:
+            return (
+                existing  # the upgraded engine fails: the audio it made before still says the approved words
+            )
+        raise
     if existing is not None and existing.path == str(made[0]) and existing.sha256 == made[1]:
+        existing.settings_key = key if outdated else existing.settings_key  # the same audio, now known so
         return existing  # an upgrade that found the preferred engine still down: same audio, no new row
+    if outdated and existing is not None and made[2] != existing.engine:
+        return existing  # a re-render for an upgrade that fell back to another voice: keep the chosen one
     return add_speech_render(
-        session, made, revision_id=revision.id, kind="speech", spoken_sha256=revision.spoken_sha256, now=now
+        session,
+        made,
+        revision_id=revision.id,
+        kind="speech",
+        spoken_sha256=revision.spoken_sha256,
+        now=now,
+        settings_key=key,
     )
 
 
@@ -155,6 +236,7 @@ def add_speech_render(
     kind: str,
     spoken_sha256: str,
     now: datetime,
+    settings_key: str = "",
 ) -> RenderRow:
     """Store spoken air audio from `render_spoken` as a render row (a revision's speech, or an ident)."""
     path, sha, engine, voice, duration, lufs, peak = made
@@ -166,6 +248,7 @@ def add_speech_render(
         duration_s=duration,
         engine=engine,
         voice=voice,
+        settings_key=settings_key,
         spoken_sha256=spoken_sha256,
         integrated_lufs=lufs,
         true_peak_dbtp=peak,
@@ -190,7 +273,7 @@ def ensure_revision_render(
     return ensure_render(session, revision, renderer, settings, now=now, upgrade=upgrade)
 
 
-def render_summary(render: RenderRow, first_engine: str | None) -> dict[str, object]:
+def render_summary(render: RenderRow, first_engine: str | None, voice: str = "") -> dict[str, object]:
     """A render as the front ends show it: engine, voice, loudness, file, and whether it is whole."""
     return {
         "kind": render.kind,
@@ -203,7 +286,7 @@ def render_summary(render: RenderRow, first_engine: str | None) -> dict[str, obj
         "path": render.path,
         "created_at": render.created_at,
         "intact": is_intact(render),
-        "fallback": first_engine is not None and on_fallback(render, first_engine),
+        "fallback": first_engine is not None and on_fallback(render, first_engine, voice),
     }
 
 
@@ -291,9 +374,17 @@ def prerender(
     workers: int = 2,
     *,
     upgrade: bool = False,
+    readings: list[tuple[str, float]] | None = None,
 ) -> None:
-    """Render and normalise many texts in parallel (ffmpeg and the engines run as subprocesses)."""
+    """Render and normalise many texts in parallel (ffmpeg and the engines run as subprocesses);
+    `readings`: the (voice, speed) of each text, when not the station's chain at 1×."""
     from concurrent.futures import ThreadPoolExecutor
 
+    paces = readings if readings is not None else [("", NORMAL_SPEED)] * len(spoken_texts)
+
+    def one(item: tuple[str, tuple[str, float]]) -> Spoken:
+        text, (voice, speed) = item
+        return render_spoken(text, renderer, settings, upgrade=upgrade, voice=voice, speed=speed)
+
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(lambda text: render_spoken(text, renderer, settings, upgrade=upgrade), spoken_texts))
+        list(pool.map(one, zip(spoken_texts, paces, strict=True)))

@@ -23,6 +23,7 @@ from broadcaster.reports.compliance import DueItem, format_duration_vi
 from broadcaster.services.asrun_records import anchored
 from broadcaster.services.daemon_status import DaemonView, daemon_view
 from broadcaster.services.dashboard_memory import ChainView, DashboardMemory
+from broadcaster.services.offair import off_air_alerts
 from broadcaster.services.stations import find_station, session_names, station_domain
 from broadcaster.services.users import get_user
 from broadcaster.store.models import (
@@ -390,6 +391,7 @@ def dashboard(
     head = airlog.head_of(session, station.id)
     verdict = memory.verdicts.view(session, station, memory.witness, now, head)
     alerts = _daemon_alerts(live_now.daemon) + _log_alerts(rows) + _audio_alerts(queued, now)
+    alerts += [Alert(a.verdict.value, a.at, a.title, a.detail) for a in off_air_alerts(session, rows)]
     if not verdict.ok:
         alerts.insert(0, Alert("chain", verdict.checked_at, "Nhật ký KHÔNG nguyên vẹn", verdict.problem))
     due = [

@@ -31,6 +31,8 @@ class PendingRender:
     revision_id: int
     spoken_text: str | None  # None for a recording: nothing to speak
     was_fallback: bool
+    voice: str = ""  # the voice and speed the revision is read with
+    speed: float = 1.0
 
 
 # How the caller follows the batch: given the items, a context yielding them (click.progressbar fits).
@@ -63,10 +65,10 @@ def pending_renders(
             was_fallback = (
                 existing is not None
                 and media.is_intact(existing)
-                and media.on_fallback(existing, first_engine)
+                and media.revision_on_fallback(existing, rev, first_engine)
             )
             spoken = None if rev.source_audio else rev.spoken_text
-            todo.append(PendingRender(b.id, rev.id, spoken, was_fallback))
+            todo.append(PendingRender(b.id, rev.id, spoken, was_fallback, rev.voice, rev.speed))
     return len(approved), todo
 
 
@@ -91,9 +93,11 @@ def render_pending(
         approved, todo = pending_renders(session, station_code, first, upgrade=upgrade)
     batch = RenderBatch(approved=approved, pending=len(todo))
     if workers > 1:
-        texts = [item.spoken_text for item in todo if item.spoken_text]
+        spoken = [item for item in todo if item.spoken_text]
+        texts = [item.spoken_text or "" for item in spoken]
+        readings = [(item.voice, item.speed) for item in spoken]
         with suppress(BroadcasterError):  # each item tries again in its own transaction and reports there
-            media.prerender(texts, renderer, settings, workers=workers, upgrade=upgrade)
+            media.prerender(texts, renderer, settings, workers=workers, upgrade=upgrade, readings=readings)
     with progress(todo) as items:
         for item in items:
             _render_one(tx, item, renderer, settings, clock, upgrade, batch)
@@ -116,7 +120,7 @@ def _render_one(
             row = media.ensure_revision_render(
                 session, item.revision_id, renderer, settings, now=clock.now(), upgrade=upgrade
             )
-            fallback = media.on_fallback(row, first)
+            fallback = media.on_fallback(row, first, item.voice)
     except BroadcasterError as exc:
         batch.failures.append((item.bulletin_id, exc.one_line()))
         return

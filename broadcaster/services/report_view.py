@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from broadcaster import labels
 from broadcaster.errors import InputError
 from broadcaster.planning.calendar import local_day, station_zone
-from broadcaster.reports.compliance import ComplianceReport
+from broadcaster.reports.compliance import ComplianceReport, CountingRules
 from broadcaster.reports.periods import Period, PeriodKind
 from broadcaster.reports.printable import (
     COMPLIANCE_HEADER,
@@ -127,14 +127,21 @@ def report_page(
     period: str = "month",
     first: str = "",
     last: str = "",
+    heard_only: bool = False,
 ) -> ReportPage:
-    """Compliance of the chosen campaigns over the chosen periods, with the weekly airtime chart."""
+    """Compliance of the chosen campaigns over the chosen periods, with the weekly airtime chart.
+
+    `heard_only`: count only the airings the station's ear heard as planned.
+    """
     get_user(session, actor)
     station = find_station(session, station_code)
     query = parse_query(session, station, campaign=campaign, period=period, first=first, last=last)
-    reports = _reports(session, station, query, query.kind, now)
+    rules = CountingRules(heard_only=heard_only)
+    reports = _reports(session, station, query, query.kind, now, rules)
     weekly = (
-        reports if query.kind is PeriodKind.WEEK else _reports(session, station, query, PeriodKind.WEEK, now)
+        reports
+        if query.kind is PeriodKind.WEEK
+        else _reports(session, station, query, PeriodKind.WEEK, now, rules)
     )
     titles = campaign_titles(session, station.id)
     weeks, series = weekly_series(weekly)
@@ -164,11 +171,16 @@ def report_page(
 
 
 def _reports(
-    session: Session, station: StationRow, query: ReportQuery, kind: PeriodKind, now: datetime
+    session: Session,
+    station: StationRow,
+    query: ReportQuery,
+    kind: PeriodKind,
+    now: datetime,
+    rules: CountingRules | None = None,
 ) -> list[ComplianceReport]:
     try:
         return reporting.compliance_reports(
-            session, station, query.codes, kind, now=now, first=query.first, last=query.last
+            session, station, query.codes, kind, now=now, first=query.first, last=query.last, rules=rules
         )
     except InputError as exc:  # e.g. dates outside every campaign's period
         raise FormRefused({exc.field or "tu": exc.one_line()}) from exc
@@ -187,6 +199,7 @@ def compliance_download(
     last: str = "",
     place: str = "",
     number: str = "",
+    heard_only: bool = False,
 ) -> Download:
     """The compliance report as `broadcaster report --format pdf|docx|csv` writes it, named as it names it."""
     get_user(session, actor)
@@ -196,8 +209,9 @@ def compliance_download(
     query = parse_query(session, station, campaign=campaign, period=period, first=first, last=last)
     today = local_day(now, station_zone(station))
     name = f"bao-cao-{station.code}-{query.kind.value}-{today}.{fmt}"
+    rules = CountingRules(heard_only=heard_only)
     if fmt == "csv":
-        data = documents.compliance_csv(station, _reports(session, station, query, query.kind, now))
+        data = documents.compliance_csv(station, _reports(session, station, query, query.kind, now, rules))
     else:
         try:
             document = documents.compliance_document(
@@ -210,6 +224,7 @@ def compliance_download(
                 last=query.last,
                 place=place,
                 number=number.strip(),
+                rules=rules,
             )
         except InputError as exc:
             raise FormRefused({exc.field or "tu": exc.one_line()}) from exc

@@ -23,6 +23,7 @@ from broadcaster.reports.series import METRICS, DaySeries, Series, record_metric
 from broadcaster.services import audit
 from broadcaster.services.asrun_records import anchored, load_records, superseded_ids
 from broadcaster.services.day_totals import day_series
+from broadcaster.services.heard_totals import counted_series
 from broadcaster.services.stations import campaigns_of
 from broadcaster.services.users import require_role
 from broadcaster.store.models import (
@@ -127,7 +128,7 @@ def compliance_reports(
     """Compliance of the station's named campaigns (all when None or ["all"]), from aired rows only."""
     rules = rules or CountingRules()
     campaigns = select_campaigns(session, station, campaign_codes)
-    series = day_series(session, [station], campaigns, now=now, rules=rules)
+    series = counted_series(session, [station], campaigns, now=now, rules=rules)
     zone = station_zone(station)
     return [
         report_from_series(
@@ -157,7 +158,7 @@ def district_compliance(
     stations = {st.id: st for st in session.scalars(select(StationRow).order_by(StationRow.code))}
     campaigns = dict(campaigns_of(session, list(stations), campaign_code))
     running = [st for st in stations.values() if st.id in campaigns]
-    series = day_series(session, running, list(campaigns.values()), now=now, rules=rules)
+    series = counted_series(session, running, list(campaigns.values()), now=now, rules=rules)
     return [
         (
             st,

@@ -18,7 +18,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from broadcaster import labels, planning
-from broadcaster.domain import BulletinStatus, ExceptionKind, Priority, Role, ScheduleException, Station
+from broadcaster.domain import (
+    BulletinStatus,
+    ExceptionKind,
+    Priority,
+    RelayOccurrence,
+    Role,
+    ScheduleException,
+    Station,
+)
 from broadcaster.errors import NotFoundError
 from broadcaster.services import queue
 from broadcaster.services.plan_tools import PlanTools
@@ -54,6 +62,7 @@ class PlanSlot:
     total_s: float
     kind: str = SLOT_RECURRING
     reason: str = ""
+    relay: RelayOccurrence | None = None  # the session's relay, before or after these items
 
     @property
     def over_s(self) -> float:
@@ -116,7 +125,9 @@ def sessions_between(
         kind, reason = (SLOT_EXTRA, extra.reason) if extra else (SLOT_RECURRING, "")
         limit = occ.max_length.total_seconds()
         out.append(
-            PlanSlot(occ.start, occ.session_code, occ.name, limit, queued, total(queued), kind, reason)
+            PlanSlot(
+                occ.start, occ.session_code, occ.name, limit, queued, total(queued), kind, reason, occ.relay
+            )
         )
     for when, queued in items.items():  # play-now, emergency, demo and resumed programmes
         out.append(PlanSlot(when, queued[0].session_code, "", None, queued, total(queued), SLOT_MANUAL))

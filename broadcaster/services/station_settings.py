@@ -36,7 +36,20 @@ from broadcaster.store.models import (
 
 WEEKDAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SOURCE = "cài đặt của đài"
-SESSION_FIELDS = ("code", "name", "weekdays", "start", "max_minutes", "valid_from", "valid_to")
+SESSION_FIELDS = (
+    "code",
+    "name",
+    "weekdays",
+    "start",
+    "max_minutes",
+    "valid_from",
+    "valid_to",
+    "relay_source",
+    "relay_minutes",
+    "relay_place",
+)
+# The form's relay fields: given (even empty), they set the session's relay; absent, it is kept.
+RELAY_FIELDS = ("relay_source", "relay_minutes", "relay_place")
 STATION_FIELDS = ("name", "ident", "allowed_hours")
 TARGET_KEYS = ("min_airings_per_week", "min_airings_per_month", "min_minutes_per_month", "max_gap_days")
 CAMPAIGN_FIELDS = ("title", "plan_ref", "period_start", "period_end", "topics", "agencies", *TARGET_KEYS)
@@ -87,6 +100,12 @@ def station_document(session: Session, station: StationRow) -> dict[str, Any]:
         item["weekdays"] = [WEEKDAY_CODES[int(d)] for d in r.weekdays.split(",") if d]
         item.update(start=r.start_time, max_minutes=_minutes(r.max_seconds))
         item.update({k: v for k, v in (("valid_from", r.valid_from), ("valid_to", r.valid_to)) if v})
+        if r.relay:
+            relay = {"source": r.relay["source"], "minutes": _minutes(int(r.relay["seconds"]))}
+            relay["place"] = r.relay.get("place", "first")
+            if r.relay.get("filler"):
+                relay["filler"] = r.relay["filler"]
+            item["relay"] = relay
         sessions.append(item)
     exceptions = []
     q = select(ExceptionRow).where(ExceptionRow.station_id == station.id).order_by(ExceptionRow.day)
@@ -187,7 +206,8 @@ def _field_errors(details: Sequence[Problem], prefix: str, fields: Sequence[str]
     out: dict[str, str] = {}
     for p in details:
         rest = p.path[len(prefix) + 1 :] if p.path.startswith(prefix + ".") else p.path.rsplit(".", 1)[-1]
-        name = re.sub(r"\[\d+\]", "", rest).split(".")[-1]
+        name = re.sub(r"\[\d+\]", "", rest)
+        name = name.replace(".", "_") if name.startswith("relay.") else name.split(".")[-1]
         field = name if name in fields else "form"
         message = f"{p.reason[:1].upper()}{p.reason[1:]} — {p.fix}"
         if field == "form" and not (p.path == prefix or p.path.startswith(prefix + ".")):
@@ -255,7 +275,18 @@ def _session_table(code: str, values: Mapping[str, Any]) -> dict[str, Any]:
     for key in ("valid_from", "valid_to"):
         if str(values.get(key, "")).strip():
             table[key] = str(values[key]).strip()
+    source = str(values.get("relay_source", "")).strip()
+    if source:
+        minutes = str(values.get("relay_minutes", "")).strip()
+        place = str(values.get("relay_place", "")).strip() or "first"
+        table["relay"] = {"source": source, "minutes": _number(minutes) if minutes else "", "place": place}
     return table
+
+
+def _keep_relay(table: dict[str, Any], values: Mapping[str, Any], old: Mapping[str, Any]) -> None:
+    """A form without the relay fields (the district's change, say) leaves the session's relay as it was."""
+    if not any(k in values for k in RELAY_FIELDS) and "relay" in old:
+        table["relay"] = old["relay"]
 
 
 def update_station(
@@ -312,6 +343,7 @@ def apply_session(
         index = len(doc["session"]) - 1
     else:
         index = _index(doc["session"], session_code, "buổi phát")
+        _keep_relay(table, values, doc["session"][index])
         doc["session"][index] = table
     changed = _apply(
         session,
@@ -334,7 +366,9 @@ def check_session(
     _blank({"code": session_code, **values}, ("code", "start", "max_minutes"))
     doc = station_document(session, station)
     index = _index(doc["session"], session_code, "buổi phát")
-    doc["session"][index] = _session_table(session_code.strip(), values)
+    table = _session_table(session_code.strip(), values)
+    _keep_relay(table, values, doc["session"][index])
+    doc["session"][index] = table
     try:
         parse_schedule(document_toml(doc), SOURCE)
     except ScheduleValidationError as exc:

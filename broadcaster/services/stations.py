@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from broadcaster.domain import (
     Campaign,
     ExceptionKind,
+    RelayRule,
     ScheduleException,
     SessionRule,
     Station,
@@ -155,6 +156,7 @@ def _import_sessions(session: Session, station: StationRow, st: Station, summary
             "max_seconds": int(rule.max_length.total_seconds()),
             "valid_from": rule.valid_from,
             "valid_to": rule.valid_to,
+            "relay": relay_value(rule.relay),
         }
         row = existing.pop(rule.code, None)
         if row is None:
@@ -165,6 +167,24 @@ def _import_sessions(session: Session, station: StationRow, st: Station, summary
     for row in existing.values():
         session.delete(row)
         summary.bump(summary.updated, "session")
+
+
+def relay_value(relay: RelayRule | None) -> dict[str, Any] | None:
+    """A session's relay as its row keeps it."""
+    if relay is None:
+        return None
+    seconds = int(relay.length.total_seconds())
+    return {"source": relay.source, "seconds": seconds, "place": relay.place, "filler": relay.filler}
+
+
+def relay_rule(value: dict[str, Any] | None) -> RelayRule | None:
+    """A session row's relay as the planner sees it."""
+    if not value:
+        return None
+    length = timedelta(seconds=int(value["seconds"]))
+    return RelayRule(
+        str(value["source"]), length, str(value.get("place", "first")), str(value.get("filler", ""))
+    )
 
 
 def _exception_key(
@@ -285,6 +305,7 @@ def station_domain(session: Session, row: StationRow) -> Station:
                 max_length=timedelta(seconds=s.max_seconds),
                 valid_from=s.valid_from,
                 valid_to=s.valid_to,
+                relay=relay_rule(s.relay),
             )
             for s in sessions
         ),

@@ -188,6 +188,8 @@ class Renderer:
         backoff_s: float = 0.5,
         max_backoff_s: float = 4.0,
         sleep: Callable[[float], None] = time.sleep,
+        voices: Callable[[str], Engine | None] | None = None,
+        try_head: bool = False,
     ) -> None:
         if not engines:
             raise InputError(
@@ -204,6 +206,10 @@ class Renderer:
         self._backoff_s = backoff_s
         self._max_backoff_s = max_backoff_s
         self._sleep = sleep
+        self._voices = voices
+        self._by_voice: dict[str, Renderer] = {}
+        # A chosen voice is tried before a cached render by a fallback engine is taken for it.
+        self._try_head = try_head
 
     @property
     def first_engine(self) -> str:
@@ -214,6 +220,33 @@ class Renderer:
     def engines(self) -> tuple[Engine, ...]:
         """The chain, in the order it is tried."""
         return self._engines
+
+    def for_voice(self, voice: str) -> Renderer:
+        """The chain for a chosen voice ("espeak:vi-vn-x-south"): that voice first, then this chain's
+        other engines as fallbacks. "" (or a voice this PC no longer has) is this chain itself."""
+        if not voice or self._voices is None:
+            return self
+        known = self._by_voice.get(voice)
+        if known is not None:
+            return known
+        engine = self._voices(voice)
+        if engine is None:
+            return self
+        rest = [e for e in self._engines if e.name != engine.name]
+        chosen = Renderer(
+            [engine, *rest],
+            self._cache,
+            self._normalizer_version,
+            retries=self._retries,
+            backoff_s=self._backoff_s,
+            max_backoff_s=self._max_backoff_s,
+            sleep=self._sleep,
+            # Another engine's render of the same words (made as the head of another chain) is no
+            # render of this voice: try this voice first. The station's own head keeps the usual rule.
+            try_head=engine.name != self._engines[0].name,
+        )
+        self._by_voice[voice] = chosen
+        return chosen
 
     def cache_key(self, text: str, engine: Engine) -> str:
         """The cache key of `text` spoken by `engine` with the current normaliser version."""
@@ -233,7 +266,7 @@ class Renderer:
             raise InputError("Không có nội dung để đọc (văn bản rỗng).", "Nhập nội dung bản tin.")
         keys = [self.cache_key(spoken, engine) for engine in self._engines]
         hit_index, hit = self._first_hit(keys)
-        if hit is not None and (hit_index == 0 or not upgrade):
+        if hit is not None and (hit_index == 0 or not (upgrade or self._try_head)):
             return self._result(hit, hit_index, cache_hit=True, failures=())
         candidates = self._engines[:hit_index] if hit is not None else self._engines
         failures: list[EngineFailure] = []

@@ -117,6 +117,8 @@ class SessionRow(Base):
     max_seconds: Mapped[int] = mapped_column(Integer)
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
+    # The session's relay, if any: {"source", "seconds", "place" ("first"|"last"), "filler"}.
+    relay: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     __table_args__ = (
         UniqueConstraint("station_id", "code", name="uq_session_station_code"),
         CheckConstraint("max_seconds > 0", name="max_seconds_positive"),
@@ -213,6 +215,9 @@ class RevisionRow(Base):
     approved_at: Mapped[datetime | None]
     approved_sha256: Mapped[str | None] = mapped_column(String(64))
     reject_reason: Mapped[str | None] = mapped_column(Text)
+    # How it is read ("espeak:vi-vn-x-south"; "" the station's chain) and how fast: part of what is approved.
+    voice: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    speed: Mapped[float] = mapped_column(Float, default=1.0, server_default="1.0")
     bulletin: Mapped[BulletinRow] = relationship(back_populates="revisions", foreign_keys=[bulletin_id])
     __table_args__ = (
         UniqueConstraint("bulletin_id", "number", name="uq_revision_bulletin_number"),
@@ -357,6 +362,30 @@ class AsRunRow(Base):
     )
 
 
+class OffAirRow(Base):
+    """What the station's ear heard while one as-run row aired: a fact added after the row, never an edit.
+
+    Written once by the daemon after the airing (its recording is kept under HOME/offair for
+    `[offair] keep_days`); a row without one was not listened to.
+    """
+
+    __tablename__ = "off_air"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id"))
+    as_run_id: Mapped[int] = mapped_column(ForeignKey("as_run.id"), unique=True)
+    verdict: Mapped[str] = mapped_column(String(16))
+    similarity: Mapped[float] = mapped_column(Float)
+    dead_air_ms: Mapped[int] = mapped_column(Integer, default=0)
+    delay_ms: Mapped[int] = mapped_column(Integer, default=0)
+    detected_at: Mapped[datetime]
+    recording: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[datetime]
+    __table_args__ = (
+        CheckConstraint("verdict IN ('heard','silent','different')", name="verdict"),
+        Index("ix_off_air_station_detected", "station_id", "detected_at"),
+    )
+
+
 class AuditRow(Base):
     """Who did what and when."""
 
@@ -428,6 +457,23 @@ class ForwardedAsRunRow(Base):
         UniqueConstraint("station_id", "seq", name="uq_forwarded_station_seq"),
         Index("ix_forwarded_station_start", "station_id", "actual_start"),
         Index("ix_forwarded_campaign", "campaign_code", "actual_start"),
+        # The district's table reads never-started rows by their planned start, corrections by the row
+        # they correct (the station's own id): partial indexes, small beside the log.
+        Index(
+            "ix_forwarded_unaired",
+            "campaign_code",
+            "planned_start",
+            postgresql_where=text("actual_start IS NULL"),
+            sqlite_where=text("actual_start IS NULL"),
+        ),
+        Index(
+            "ix_forwarded_corrections",
+            "station_id",
+            "corrects_id",
+            postgresql_where=text("corrects_id IS NOT NULL"),
+            sqlite_where=text("corrects_id IS NOT NULL"),
+        ),
+        Index("ix_forwarded_station_row", "station_id", "station_row_id"),
     )
 
 

@@ -62,6 +62,8 @@ def _detail(row: BulletinRow, zone: ZoneInfo) -> BulletinDetailOut:
             "spoken_sha256": r.spoken_sha256,
             "reject_reason": r.reject_reason,
             "recording": bool(r.source_audio),
+            "voice": r.voice,
+            "speed": r.speed,
         }
         for r in row.revisions
     ]
@@ -113,6 +115,9 @@ def add_bulletin(request: Request, caller: Caller, body: BulletinIn) -> Bulletin
             actor=actor,
             now=web.now(),
             speak=web.app.speak,
+            voice=body.voice,
+            speed=body.speed,
+            offer=web.app.voices,
         )
         return _detail(row, zone_of(station))
 

@@ -31,6 +31,8 @@ class RevisionOut(BaseModel):
     spoken_sha256: str
     reject_reason: str | None = None
     recording: bool = Field(description="true: an operator recording, heard as recorded")
+    voice: str = Field(default="", description='the voice it is read with, e.g. "espeak:vi"; "" the chain')
+    speed: float = Field(default=1.0, description="the reading speed (0.8–1.25), pitch kept")
 
 
 class BulletinOut(BaseModel):
@@ -65,6 +67,8 @@ class BulletinIn(BaseModel):
     title: str = Field(min_length=1, max_length=300)
     agency: str = Field(default="", max_length=200)
     text: str = Field(min_length=1, description="Vietnamese text; paragraphs separated by a blank line")
+    voice: str | None = Field(default=None, description='e.g. "espeak:vi-vn-x-south"; none: the default')
+    speed: float | None = Field(default=None, description="0.8 to 1.25; none: the station's default")
 
 
 class ApproveIn(BaseModel):

@@ -89,8 +89,13 @@ def open_app(home: Path, url: str | None = None) -> App:
     return app
 
 
-def build(app: App, stations: int, first: date, days: int, per_day: float, seed: int = 1) -> int:
-    """Wards with one campaign each, then their forwarded rows, chained per ward, loaded with COPY."""
+def build(
+    app: App, stations: int, first: date, days: int, per_day: float, seed: int = 1, corrected: float = 0.0
+) -> int:
+    """Wards with one campaign each, then their forwarded rows, chained per ward, loaded with COPY.
+
+    `corrected`: the share of rows followed by a correction (to missed) as the next link of the chain.
+    """
     rng = random.Random(seed)
     with app.tx() as s:
         for n in range(stations):
@@ -121,9 +126,10 @@ def build(app: App, stations: int, first: date, days: int, per_day: float, seed:
         with cursor.copy(f"COPY forwarded_as_run ({', '.join(COLUMNS)}) FROM STDIN") as copy:
             for station_id in ids:
                 prev = airlog.GENESIS
-                for seq in range(1, per_station + 1):
-                    day = first + timedelta(days=(seq - 1) * days // per_station)
-                    start = datetime(day.year, day.month, day.day, 23 if seq % 2 else 10, tzinfo=UTC)
+                seq = 0
+                for n in range(1, per_station + 1):
+                    day = first + timedelta(days=(n - 1) * days // per_station)
+                    start = datetime(day.year, day.month, day.day, 23 if n % 2 else 10, tzinfo=UTC)
                     outcome = rng.choice(OUTCOMES)
                     clip = rng.choice((45_000, 60_000, 90_000))
                     played = (
@@ -131,51 +137,14 @@ def build(app: App, stations: int, first: date, days: int, per_day: float, seed:
                     )
                     started = outcome in ("completed", "interrupted")
                     actual = start + timedelta(milliseconds=250) if started else None
-                    values: dict[str, Any] = dict.fromkeys(airlog.HASHED_FIELDS)
-                    values.update(
-                        seq=seq,
-                        station_id=7,
-                        planned_start=start,
-                        actual_start=actual,
-                        actual_end=actual + timedelta(milliseconds=played) if actual else None,
-                        start_error_ms=250 if started else None,
-                        played_ms=played,
-                        clip_ms=clip,
-                        outcome=outcome,
-                        trigger="schedule",
-                        priority="normal",
-                        campaign_code=CAMPAIGN,
-                        title=f"Bản tin số {seq % 97}",
-                        player="pacat",
-                        note="",
-                        recorded_by="daemon",
-                        recorded_at=start + timedelta(minutes=20),
-                    )
-                    content = airlog.canonical_content(values)
-                    row_hash = airlog.content_digest(prev, content)
-                    copy.write_row(
-                        (
-                            station_id,
-                            seq,
-                            prev,
-                            row_hash,
-                            content,
-                            outcome,
-                            "schedule",
-                            CAMPAIGN,
-                            values["title"],
-                            start,
-                            actual,
-                            played,
-                            clip,
-                            seq,
-                            None,
-                            start + timedelta(hours=1),
-                        )
-                    )
-                    prev = row_hash
-                    total += 1
-                heads.append((station_id, per_station, prev))
+                    links: list[tuple[str, int, int | None]] = [(outcome, played, None)]
+                    if corrected and rng.random() < corrected:  # its times kept (airlog.correction_entry)
+                        links.append(("missed", 0, seq + 1))  # the row's own id at the station: its seq
+                    for link in links:
+                        seq += 1
+                        prev = _link(copy, station_id, seq, prev, start, actual, clip, *link)
+                        total += 1
+                heads.append((station_id, seq, prev))
         for station_id, rows, head in heads:
             cursor.execute(
                 "INSERT INTO forward_state (station_id, rows, head_hash, broken_reason)"
@@ -188,6 +157,47 @@ def build(app: App, stations: int, first: date, days: int, per_day: float, seed:
     finally:
         raw.close()
     return total
+
+
+def _link(
+    copy: Any,
+    station_id: int,
+    seq: int,
+    prev: str,
+    start: datetime,
+    actual: datetime | None,
+    clip: int,
+    outcome: str,
+    played: int,
+    corrects: int | None,
+) -> str:
+    """Write one forwarded row, hashed as the station hashed it; its hash (the next row's prev)."""
+    values: dict[str, Any] = dict.fromkeys(airlog.HASHED_FIELDS)
+    values.update(
+        seq=seq,
+        station_id=7,
+        corrects_id=corrects,
+        planned_start=start,
+        actual_start=actual,
+        actual_end=actual + timedelta(milliseconds=played) if actual else None,
+        start_error_ms=250 if actual else None,
+        played_ms=played,
+        clip_ms=clip,
+        outcome=outcome,
+        trigger="schedule",
+        priority="normal",
+        campaign_code=CAMPAIGN,
+        title=f"Bản tin số {seq % 97}",
+        player="pacat",
+        note="",
+        recorded_by="daemon",
+        recorded_at=start + timedelta(minutes=20),
+    )
+    content = airlog.canonical_content(values)
+    row_hash = airlog.content_digest(prev, content)
+    row = (station_id, seq, prev, row_hash, content, outcome, "schedule", CAMPAIGN, values["title"])
+    copy.write_row((*row, start, actual, played, clip, seq, corrects, start + timedelta(hours=1)))
+    return row_hash
 
 
 def time_queries(app: App, now: datetime, repeat: int) -> None:
@@ -370,6 +380,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--syncing", type=int, default=30)
     parser.add_argument("--backlog", type=int, default=70, help="rows per syncing station (a week)")
+    parser.add_argument("--corrected", type=float, default=0.0, help="share of rows corrected afterwards")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="district-bench-"))
     now = datetime(2026, 3, 20, 3, 0, tzinfo=UTC)
@@ -385,12 +396,13 @@ def main() -> None:
             url = server.replace("/postgres?", f"/{name}?")
             app = open_app(folder / "district", url)
             t0 = time.perf_counter()
-            rows = build(app, args.stations, first, days, args.per_day)
+            rows = build(app, args.stations, first, days, args.per_day, corrected=args.corrected)
             print(
                 f"built {rows:,} forwarded rows for {args.stations} wards in {time.perf_counter() - t0:.0f} s"
             )
             time_queries(app, now, args.repeat)
-            time_sync(app, folder, url, args.syncing, args.backlog, now)
+            if args.syncing > 0:  # --syncing 0: the table and the verify only
+                time_sync(app, folder, url, args.syncing, args.backlog, now)
             app.engine.dispose()
     finally:
         shutil.rmtree(folder, ignore_errors=True)

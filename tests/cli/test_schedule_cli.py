@@ -165,3 +165,23 @@ def test_play_now_and_its_refusals(station: date) -> None:
     no_actor = run("schedule", "fill", "--from", station.isoformat(), "--to", station.isoformat())
     assert no_actor.returncode == 1 and len(no_actor.stderr.strip().splitlines()) == 1
     assert no_actor.stderr.startswith("Lỗi")
+
+
+def test_the_plan_lists_a_sessions_relay_where_it_airs(clean_env: Path) -> None:
+    clean_env.mkdir(parents=True)
+    toml = clean_env / "thu.toml"
+    relay = 'relay = { source = "https://luong.vov.vn/vov1.mp3", minutes = 10, place = "last" }\n'
+    relay = "max_minutes = 15\n" + relay
+    toml.write_text(STATION_TOML.replace("max_minutes = 15\n", relay, 1), encoding="utf-8")
+    ok("init")
+    ok("schedule", "import", str(toml))
+    day = (date.today() + timedelta(days=3)).isoformat()
+    text = ok("schedule", "plan", "--from", day, "--to", day)
+    lines = [line for line in text.splitlines() if "Buổi sáng" in line]
+    assert len(lines) == 2 and "(trống)" in lines[0] and "06:00" in lines[0]
+    assert (
+        "06:05" in lines[1] and "Tiếp sóng" in lines[1] and "10:00" in lines[1] and "luong.vov.vn" in lines[1]
+    )
+    [session] = json.loads(ok("schedule", "plan", "--from", day, "--to", day, "--json"))["sessions"]
+    assert session["max_minutes"] == 5 and session["relay"]["minutes"] == 10
+    assert session["relay"]["start"].endswith("06:05:00+07:00")

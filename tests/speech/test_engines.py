@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -243,7 +244,9 @@ def test_registry_builds_engines_by_name() -> None:
     assert isinstance(espeak, EspeakEngine) and isinstance(espeak, Engine)
     assert (gtts.name, gtts.voice, gtts.file_extension) == ("gtts", "vi", "mp3")
     assert (espeak.name, espeak.voice, espeak.file_extension) == ("espeak", "vi", "wav")
-    assert espeak.settings_key() == "voice=vi;rate=170;pitch=50"
+    # The installed program's version is part of the key: an espeak-ng upgrade re-renders.
+    version = subprocess.run(["espeak-ng", "--version"], capture_output=True, text=True).stdout.split()[3]
+    assert espeak.settings_key() == f"voice=vi;rate=170;pitch=50;version={version}"
     assert {"gtts", "espeak"} <= set(known_engines())
 
 

@@ -4,7 +4,8 @@ emergency and sees the emergency's as-run row and the interrupted one. Screensho
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import time as pytime
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,6 +40,18 @@ def _next_minute(lead_s: float) -> datetime:
     return later.replace(second=0, microsecond=0) + timedelta(minutes=1)
 
 
+def _session_minutes(wanted: int = 15, least: int = 10) -> int:
+    """How long the extra session can be without crossing local midnight (a day's plan ends there);
+    with fewer than `least` minutes left today, first wait for tomorrow."""
+    start = _next_minute(25)
+    midnight = datetime.combine(start.date() + timedelta(days=1), time(0), ZONE)
+    left = int((midnight - start).total_seconds() // 60)
+    if left >= least:
+        return min(wanted, left)
+    pytime.sleep((midnight - datetime.now(ZONE)).total_seconds() + 1)
+    return wanted
+
+
 def _long_bulletin(app: App, taken: set[int]) -> int:
     """A seed bulletin of about a minute, to be on air when the emergency comes."""
     with app.tx() as s:
@@ -55,6 +68,7 @@ def _title(app: App, bulletin_id: int) -> str:
 def test_queue_into_an_extra_session_see_it_air_then_an_emergency_cuts_the_programme(
     web_app: App, live_server: str, chromium: Any, tmp_path: Path, null_sink: str | None
 ) -> None:
+    minutes = _session_minutes()
     today = datetime.now(ZONE).date()
     ids = air_today(web_app, tmp_path, sessions_until=today - timedelta(days=1))
     short, urgent = ids[SHORT_TITLE], ids[URGENT_TITLE]
@@ -71,7 +85,7 @@ def test_queue_into_an_extra_session_see_it_air_then_an_emergency_cuts_the_progr
         page.check("input[name=kind][value=extra]")
         page.fill("#f-day", start.date().isoformat())
         page.fill("#f-start", start.strftime("%H:%M"))
-        page.fill("#f-minutes", "15")
+        page.fill("#f-minutes", str(minutes))
         page.fill("#f-reason", "Buổi phát thử nghiệm của đài")
         page.click("#ngoai-le button[type=submit]")
         page.wait_for_selector("text=Đã thêm buổi phát thêm")

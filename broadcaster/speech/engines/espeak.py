@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+from functools import cached_property
 from pathlib import Path
 
 from broadcaster.errors import ConfigError, EngineError, ToolMissingError
 from broadcaster.files import replacing
 
 _INSTALL_HINT = "Cài đặt bằng lệnh: sudo apt-get install espeak-ng"
+
+
+def parse_version(banner: str) -> str:
+    """The version in `espeak-ng --version` output ("eSpeak NG text-to-speech: 1.51  Data at: …")."""
+    found = re.search(r"text-to-speech:\s*(\S+)", banner)
+    return found.group(1) if found else ""
 
 
 class EspeakEngine:
@@ -53,8 +61,20 @@ class EspeakEngine:
         return "wav"
 
     def settings_key(self) -> str:
-        """Voice, rate and pitch: what changes the audio."""
-        return f"voice={self._voice};rate={self._rate};pitch={self._pitch}"
+        """Voice, rate, pitch and the program's version: what changes the audio (an upgrade re-renders)."""
+        return f"voice={self._voice};rate={self._rate};pitch={self._pitch};version={self.version}"
+
+    @cached_property
+    def version(self) -> str:
+        """The installed espeak-ng's version ("1.51"), or "" when it cannot be run."""
+        path = shutil.which(self._binary)
+        if path is None:
+            return ""
+        try:
+            proc = subprocess.run([path, "--version"], capture_output=True, timeout=10, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+        return parse_version(proc.stdout.decode("utf-8", "replace"))
 
     def check(self) -> str:
         """Return the full path of the binary or raise ToolMissingError (for start-up checks)."""

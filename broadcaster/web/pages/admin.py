@@ -270,8 +270,15 @@ def save_station(
 
 
 def _session_values(
-    name: str, weekdays: list[str] | None, start: str, max_minutes: str, valid_from: str, valid_to: str
+    name: str,
+    weekdays: list[str] | None,
+    start: str,
+    max_minutes: str,
+    valid_from: str,
+    valid_to: str,
+    relay: tuple[str, str, str] = ("", "", ""),
 ) -> dict[str, Any]:
+    source, minutes, place = relay
     return {
         "name": name,
         "weekdays": weekdays or [],
@@ -279,6 +286,9 @@ def _session_values(
         "max_minutes": max_minutes,
         "valid_from": valid_from,
         "valid_to": valid_to,
+        "relay_source": source,
+        "relay_minutes": minutes,
+        "relay_place": place,
     }
 
 
@@ -292,11 +302,14 @@ def add_session(
     max_minutes: Annotated[str, Form()] = "",
     valid_from: Annotated[str, Form()] = "",
     valid_to: Annotated[str, Form()] = "",
+    relay_source: Annotated[str, Form()] = "",
+    relay_minutes: Annotated[str, Form()] = "",
+    relay_place: Annotated[str, Form()] = "",
 ) -> Response:
-    """Add a recurring session."""
-    return _save_session(
-        request, code, _session_values(name, weekdays, start, max_minutes, valid_from, valid_to), new=True
-    )
+    """Add a recurring session (with its relay, if any)."""
+    relay = (relay_source, relay_minutes, relay_place)
+    values = _session_values(name, weekdays, start, max_minutes, valid_from, valid_to, relay)
+    return _save_session(request, code, values, new=True)
 
 
 @router.post("/dai/buoi/{code}")
@@ -309,11 +322,14 @@ def edit_session(
     max_minutes: Annotated[str, Form()] = "",
     valid_from: Annotated[str, Form()] = "",
     valid_to: Annotated[str, Form()] = "",
+    relay_source: Annotated[str, Form()] = "",
+    relay_minutes: Annotated[str, Form()] = "",
+    relay_place: Annotated[str, Form()] = "",
 ) -> Response:
-    """Change a recurring session's days, start time, longest length or valid dates."""
-    return _save_session(
-        request, code, _session_values(name, weekdays, start, max_minutes, valid_from, valid_to), new=False
-    )
+    """Change a recurring session's days, start time, longest length, valid dates or relay."""
+    relay = (relay_source, relay_minutes, relay_place)
+    values = _session_values(name, weekdays, start, max_minutes, valid_from, valid_to, relay)
+    return _save_session(request, code, values, new=False)
 
 
 def _save_session(request: Request, code: str, values: dict[str, Any], *, new: bool) -> Response:

@@ -65,14 +65,19 @@ def _editor_page(
     user = require_user(request)
     web = web_of(request)
     station_id = _station_id(web)
+    offer = web.app.voices
     with web.tx() as s:
-        form = bulletin_views.editor(s, station_id, actor=user.name, bulletin_id=bulletin_id)
+        form = bulletin_views.editor(s, station_id, actor=user.name, bulletin_id=bulletin_id, offer=offer)
     typed = values or {
         "title": form.title,
         "campaign": form.campaign,
         "agency": form.agency,
         "text": form.text,
+        "voice": form.voice,
+        "speed": form.speed,
     }
+    # What was typed stays chosen, even a voice the list does not hold (its error says so beside it).
+    voices = bulletin_views.voice_choices(offer, typed.get("voice", form.voice))
     if preview is None and typed["text"].strip():
         app = web.app
         preview = bulletin_text.spoken_preview(typed["text"], app.normalizer, app.config.speech.max_chars)
@@ -82,15 +87,22 @@ def _editor_page(
         "errors": errors or {},
         "preview": preview,
         "listening": listening,
+        "voices": voices,
         "action": f"/ban-tin/{bulletin_id}/sua" if bulletin_id else "/ban-tin/moi",
     }
     return render(request, "bulletins/editor.html", context, status=status)
 
 
-def _listen(web: Web, text: str) -> bulletin_audio.Listening:
+def _listen(web: Web, text: str, voice: str, speed: str) -> bulletin_audio.Listening:
     app = web.app
     return bulletin_audio.preview_text(
-        text, speak=app.speak, renderer=app.renderer, settings=app.media_settings()
+        text,
+        speak=app.speak,
+        renderer=app.renderer,
+        settings=app.media_settings(),
+        voice=voice,
+        speed=speed,
+        offer=app.voices,
     )
 
 
@@ -108,7 +120,7 @@ def _preview_or_listen(
     listening = None
     if action == "listen":
         try:
-            listening = _listen(web, values["text"])
+            listening = _listen(web, values["text"], values["voice"], values["speed"])
         except (InputError, AudioError) as exc:
             return _editor_page(request, bulletin_id, values, errors=_error(exc, "text"), status=400)
     return _editor_page(request, bulletin_id, values, preview=preview, listening=listening)
@@ -127,13 +139,17 @@ def create(
     campaign: Annotated[str, Form()] = "",
     agency: Annotated[str, Form()] = "",
     text: Annotated[str, Form()] = "",
+    voice: Annotated[str, Form()] = "",
+    speed: Annotated[str, Form()] = "",
     action: Annotated[str, Form()] = "save",
     audio: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    """Save a new bulletin as a draft, from its text or (action "upload") from a recording."""
+    """Save a new bulletin as a draft, from its text (read in the voice and at the speed chosen) or
+    (action "upload") from a recording."""
     user = require_user(request)
     web = web_of(request)
-    values = {"title": title, "campaign": campaign, "agency": agency, "text": text}
+    values = {"title": title, "campaign": campaign, "agency": agency, "text": text, "voice": voice}
+    values["speed"] = speed
     if action in ("preview", "listen"):
         return _preview_or_listen(request, None, values, action)
     station_id = _station_id(web)
@@ -151,6 +167,9 @@ def create(
                 now=web.now(),
                 speak=web.app.speak,
                 recording=recording,
+                voice=voice,
+                speed=speed,
+                offer=web.app.voices,
             )
             new_id = row.id
     except (InputError, AudioError) as exc:
@@ -198,14 +217,21 @@ def spoken_json(request: Request, text: Annotated[str, Form()] = "") -> Response
 
 
 @router.post("/ban-tin/nghe-thu", include_in_schema=False)
-def listen_json(request: Request, text: Annotated[str, Form()] = "") -> Response:
-    """*Nghe thử* for the text being written: renders the air audio and says where to fetch it."""
+def listen_json(
+    request: Request,
+    text: Annotated[str, Form()] = "",
+    voice: Annotated[str, Form()] = "",
+    speed: Annotated[str, Form()] = "",
+) -> Response:
+    """*Nghe thử* for the text being written, in the voice and at the speed chosen beside it: renders
+    the air audio and says where to fetch it."""
     require_user(request)
     web = web_of(request)
     try:
-        heard = _listen(web, text)
+        heard = _listen(web, text, voice, speed)
     except (InputError, AudioError) as exc:
-        return JSONResponse({"error": exc.one_line()}, status_code=400)
+        field = exc.field if isinstance(exc, InputError) else None
+        return JSONResponse({"error": exc.one_line(), "field": field or "text"}, status_code=400)
     return JSONResponse(
         {
             "url": f"/ban-tin/nghe-thu/{heard.key}",
@@ -270,13 +296,17 @@ def save(
     campaign: Annotated[str, Form()] = "",
     agency: Annotated[str, Form()] = "",
     text: Annotated[str, Form()] = "",
+    voice: Annotated[str, Form()] = "",
+    speed: Annotated[str, Form()] = "",
     action: Annotated[str, Form()] = "save",
     audio: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    """Save the edit: a new revision when the text changed, or (action "upload") from a recording."""
+    """Save the edit: a new revision when the text, voice or speed changed, or (action "upload") from
+    a recording."""
     user = require_user(request)
     web = web_of(request)
-    values = {"title": title, "campaign": campaign, "agency": agency, "text": text}
+    values = {"title": title, "campaign": campaign, "agency": agency, "text": text, "voice": voice}
+    values["speed"] = speed
     if action in ("preview", "listen"):
         return _preview_or_listen(request, bulletin_id, values, action)
     upload = action == "upload"
@@ -298,6 +328,9 @@ def save(
                     actor=user.name,
                     now=web.now(),
                     speak=web.app.speak,
+                    voice=voice,
+                    speed=speed,
+                    offer=web.app.voices,
                 )
     except (InputError, InvalidStateError, AudioError) as exc:
         errors = _error(exc, "audio" if upload else "text")

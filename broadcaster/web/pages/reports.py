@@ -17,7 +17,7 @@ from broadcaster.web.context import Web, render, require_user, web_of
 from broadcaster.web.pages.asrun import attachment
 
 router = APIRouter()
-FIELDS = ("chien_dich", "ky", "tu", "den")
+FIELDS = ("chien_dich", "ky", "tu", "den", "da_nghe")
 # Screen colours of the chart's series (the printed report uses greys).
 COLOURS = ("#0b5394", "#e69138", "#6aa84f", "#a64d79", "#45818e", "#cc0000")
 
@@ -106,6 +106,7 @@ def _page(request: Request, typed: dict[str, str], errors: dict[str, str], statu
                 period=typed["ky"],
                 first=typed["tu"],
                 last=typed["den"],
+                heard_only=typed["da_nghe"] == "1",
             )
     except FormRefused as exc:
         errors, status = {**errors, **exc.errors}, 400
@@ -120,6 +121,7 @@ def _page(request: Request, typed: dict[str, str], errors: dict[str, str], statu
         "kinds": [(k.value, labels.period_kind(k, capital=True)) for k in PeriodKind],
         "week": request.query_params.get("tuan", "") or (data.this_week.isoformat() if data else ""),
         "number": request.query_params.get("so", ""),
+        "heard_only_label": labels.capitalise(labels.HEARD_ONLY),
     }
     return render(request, "reports/index.html", context, status=status)
 
@@ -150,6 +152,7 @@ def download(request: Request) -> Response:
                 last=typed["den"],
                 place=_place(web),
                 number=request.query_params.get("so", ""),
+                heard_only=typed["da_nghe"] == "1",
             )
     except FormRefused as exc:
         return _page(request, typed, exc.errors, 400)

@@ -42,7 +42,10 @@
       ev.preventDefault();
       listen.disabled = true;
       tell(said, "Đang tạo âm thanh, chờ vài giây…", false);
-      window.bc.post(listen.getAttribute("data-listen-url"), { text: text.value }).then(function (j) {
+      var voice = document.getElementById("f-voice");
+      var speed = document.getElementById("f-speed");
+      var chosen = { text: text.value, voice: voice ? voice.value : "", speed: speed ? speed.value : "" };
+      window.bc.post(listen.getAttribute("data-listen-url"), chosen).then(function (j) {
         listen.disabled = false;
         if (j.error) { tell(said, j.error, true); return; }
         var seconds = (Math.round(j.duration_s * 10) / 10).toString().replace(".", ",");
