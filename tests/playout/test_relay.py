@@ -132,3 +132,24 @@ def test_an_unreadable_filler_is_refused_before_air(tmp_path: Path) -> None:
             SystemClock(),
         )
     assert "tệp phát thay thế" in refused.value.message
+
+
+def test_a_relay_from_a_capture_device_carries_what_the_device_hears(
+    tmp_path: Path, pulse_server: PulseServer
+) -> None:
+    # The FM receiver's line-in, here the null sink's monitor with a tone played into the sink.
+    feed = tone(tmp_path / "fm.wav", TONE_HZ, 8.0)
+    player = subprocess.Popen(["paplay", "-d", pulse_server.sink, str(feed)])
+    try:
+        out = tmp_path / "relay.wav"
+        spec = RelaySpec(f"device:{pulse_server.sink}.monitor", duration_s=3.0)
+        relay = Relay(spec, lambda: WavSink(out), SystemClock())
+        relay.open()
+        time.sleep(1.5)
+        result = relay.run()
+    finally:
+        player.terminate()
+        player.wait(5)
+    heard = "".join(labels_of(np.frombuffer(out.read_bytes()[44:], dtype=np.int16)))
+    assert result.received_s > 2.5 and result.dropouts == ()
+    assert heard.count("s") >= 25, heard
