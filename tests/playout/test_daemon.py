@@ -405,7 +405,9 @@ def test_daemon_plays_to_a_real_sink_on_time(
     reference = decode_mono(programme)
     ref_first, ref_end = loud_span(reference)
     rec_first, rec_end = loud_span(recorded)
-    assert rec_end - rec_first == pytest.approx(ref_end - ref_first, abs=0.05 * 48000)
+    # Intact to within 0.1 s (a busy second test worker can stretch the monitor's capture a few tens of
+    # ms); what was heard is checked sample by sample just below.
+    assert rec_end - rec_first == pytest.approx(ref_end - ref_first, abs=0.1 * 48000)
     window = recorded[max(0, rec_first - 4800) : rec_end + 4800].astype(np.float64)
     assert similarity(reference, window) >= 0.95
     onset = recorder.monotonic_of(rec_first) - ref_first / 48000 - planned_mono
